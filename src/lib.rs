@@ -1,0 +1,21 @@
+//! ssprlens measures Microsoft Entra ID self-service password reset (SSPR) by channel: how many
+//! users reset their own password from the Windows login screen, how many from the web or
+//! elsewhere, and how many still needed the helpdesk.
+//!
+//! Stages, each its own module, meeting only in [`model`]:
+//! - [`fetcher`] reads audit records from export files;
+//! - [`transformer`] normalises records into events, classifies channels, groups attempts;
+//! - [`reporter`] turns events and attempts into polars tables, runs the SQL reports of
+//!   `queries/` and exports the result.
+//!
+//! [`pipeline`] wires the stages for each command; [`config`] turns command-line arguments into
+//! a validated configuration; [`error`] maps every failure to an exit code.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod fetcher;
+pub mod model;
+pub mod pipeline;
+pub mod reporter;
+pub mod transformer;

@@ -1,0 +1,182 @@
+//! The types the stages share, and nothing else.
+//!
+//! The fetcher produces [`AuditRecord`]s (one directoryAudit as found in any export shape), the
+//! transformer turns them into [`Event`]s and groups those into [`Attempt`]s, and the reporter turns
+//! events and attempts into tables. Stages never import each other; they meet here.
+
+use chrono::{DateTime, Utc};
+
+/// One directoryAudit record as read, before any normalisation.
+///
+/// Every field is optional because real exports omit or null any of them. Strings are kept as
+/// found; the transformer decides what they mean.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: Option<String>,
+    pub activity_date_time: Option<String>,
+    pub logged_by_service: Option<String>,
+    pub category: Option<String>,
+    pub activity_display_name: Option<String>,
+    pub operation_type: Option<String>,
+    pub result: Option<String>,
+    pub result_reason: Option<String>,
+    pub correlation_id: Option<String>,
+    pub initiated_by: Option<Initiator>,
+    pub target_resources: Vec<TargetResource>,
+    pub additional_details: Vec<Detail>,
+    pub user_agent: Option<String>,
+    /// `callerIpAddress` of an Azure Monitor diagnostic record wrapping the directoryAudit.
+    pub caller_ip_address: Option<String>,
+}
+
+/// `initiatedBy`: the user or the app that caused the event.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Initiator {
+    pub user: Option<UserIdentity>,
+    pub app: Option<AppIdentity>,
+}
+
+/// `initiatedBy.user`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UserIdentity {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// `initiatedBy.app`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AppIdentity {
+    pub app_id: Option<String>,
+    pub display_name: Option<String>,
+    pub service_principal_id: Option<String>,
+    pub service_principal_name: Option<String>,
+}
+
+/// One entry of `targetResources`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TargetResource {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub kind: Option<String>,
+    pub user_principal_name: Option<String>,
+}
+
+/// One `{key, value}` entry of `additionalDetails`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Detail {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// What an activity means for password-reset accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActivityKind {
+    /// `Self-service password reset flow activity progress`: one step of an attempt.
+    FlowProgress,
+    /// `Reset password (self-service)`: the reset itself.
+    SelfServiceReset,
+    /// `Unlock user account (self-service)`: marks the correlation id as an unlock.
+    SelfServiceUnlock,
+    /// `Reset password (by admin)`: one helpdesk reset.
+    AdminReset,
+    /// Anything else: blocks, password changes, registration, Core Directory side effects.
+    Other,
+}
+
+impl ActivityKind {
+    /// Classifies an activity display name (exact names, compared ignoring case and outer spaces).
+    pub fn of(activity: Option<&str>) -> Self {
+        const NAMES: [(&str, ActivityKind); 4] = [
+            ("Self-service password reset flow activity progress", ActivityKind::FlowProgress),
+            ("Reset password (self-service)", ActivityKind::SelfServiceReset),
+            ("Unlock user account (self-service)", ActivityKind::SelfServiceUnlock),
+            ("Reset password (by admin)", ActivityKind::AdminReset),
+        ];
+        let Some(activity) = activity.map(str::trim) else {
+            return ActivityKind::Other;
+        };
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(activity))
+            .map_or(ActivityKind::Other, |(_, kind)| *kind)
+    }
+}
+
+/// One normalised audit event: the row of the `events` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The record id, or `sha256:<hex>` of the record's bytes when the record has none.
+    pub id: String,
+    /// `activityDateTime` in UTC; `None` when the record carries no time at all.
+    pub time: Option<DateTime<Utc>>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+    pub activity: Option<String>,
+    pub kind: ActivityKind,
+    pub result: Option<String>,
+    pub result_reason: Option<String>,
+    pub correlation_id: Option<String>,
+    pub initiator_upn: Option<String>,
+    pub initiator_id: Option<String>,
+    pub initiator_app: Option<String>,
+    pub target_upn: Option<String>,
+    pub target_id: Option<String>,
+    /// Canonical form when the address parses; the trimmed raw text otherwise.
+    pub ip_address: Option<String>,
+    /// The first non-empty `ClientType` detail of this record (key matched ignoring case and spaces).
+    pub client_type: Option<String>,
+    pub user_agent: Option<String>,
+    /// The other `additionalDetails`, in record order.
+    pub details: Vec<(String, String)>,
+}
+
+/// What kind of attempt a correlation id (or an admin reset row) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttemptKind {
+    /// A self-service password reset.
+    Reset,
+    /// A self-service account unlock (has an `Unlock user account (self-service)` row).
+    Unlock,
+    /// A helpdesk reset: one `Reset password (by admin)` row.
+    Admin,
+}
+
+impl AttemptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptKind::Reset => "reset",
+            AttemptKind::Unlock => "unlock",
+            AttemptKind::Admin => "admin",
+        }
+    }
+}
+
+/// The channel of every attempt no rule matches.
+pub const UNKNOWN_CHANNEL: &str = "unknown";
+/// The channel of helpdesk resets; reserved, no rule may name it.
+pub const ADMIN_CHANNEL: &str = "admin";
+
+/// One reset or unlock attempt: the row of the `attempts` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// The correlation id; for an admin reset, the id of its row.
+    pub id: String,
+    pub kind: AttemptKind,
+    pub channel: String,
+    /// The first non-empty client type among the attempt's rows, by time.
+    pub client_type: Option<String>,
+    /// The first non-empty user agent among the attempt's rows, by time.
+    pub user_agent: Option<String>,
+    pub completed: bool,
+    /// Time of the attempt's first and last rows.
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    /// The user whose password it is: target UPN (lowercased), else target id, else initiator.
+    pub user: Option<String>,
+    /// The first non-empty IP address among the attempt's rows, by time.
+    pub ip_address: Option<String>,
+    /// How many rows (events) the attempt has.
+    pub rows: u32,
+}

@@ -1,0 +1,292 @@
+//! Groups events into attempts and decides each attempt's channel and completion.
+//!
+//! The definitions (README, "Attempts"):
+//! - a reset attempt is a correlation id with a flow-progress or `Reset password (self-service)`
+//!   row and no `Unlock user account (self-service)` row; with an unlock row it is an unlock attempt;
+//! - a reset is completed by a successful `Reset password (self-service)` row or a flow row
+//!   `User successfully reset password`; an unlock by a successful unlock row;
+//! - client type, user agent, user and IP address are the first non-empty values by time among
+//!   all rows of the correlation id (ties broken by event id, so input order never matters);
+//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::rules::ChannelRules;
+use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event};
+
+/// The flow step that marks a completed reset.
+const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
+
+/// Builds every attempt found in `events`, sorted by id. Events must already be deduplicated.
+pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
+    let mut groups: HashMap<&str, Group<'_>> = HashMap::new();
+    let mut attempts = Vec::new();
+    for event in events {
+        if event.kind == ActivityKind::AdminReset {
+            attempts.push(admin_attempt(event));
+        }
+        if let Some(correlation_id) = event.correlation_id.as_deref() {
+            groups.entry(correlation_id).or_default().add(event);
+        }
+    }
+    for (correlation_id, group) in groups {
+        if let Some(attempt) = group.into_attempt(correlation_id, rules) {
+            attempts.push(attempt);
+        }
+    }
+    attempts.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
+    attempts
+}
+
+fn admin_attempt(event: &Event) -> Attempt {
+    Attempt {
+        id: event.id.clone(),
+        kind: AttemptKind::Admin,
+        channel: ADMIN_CHANNEL.to_owned(),
+        client_type: event.client_type.clone(),
+        user_agent: event.user_agent.clone(),
+        completed: is_success(event.result.as_deref()),
+        started: event.time,
+        ended: event.time,
+        user: user_of(event),
+        ip_address: event.ip_address.clone(),
+        rows: 1,
+    }
+}
+
+fn is_success(result: Option<&str>) -> bool {
+    result.is_some_and(|result| result.trim().eq_ignore_ascii_case("success"))
+}
+
+fn is_reset_succeeded_step(reason: Option<&str>) -> bool {
+    reason.is_some_and(|reason| {
+        reason.trim().trim_end_matches('.').eq_ignore_ascii_case(RESET_SUCCEEDED_STEP)
+    })
+}
+
+/// The user an event is about: target UPN (lowercased), target id, initiator UPN, initiator id.
+fn user_of(event: &Event) -> Option<String> {
+    event
+        .target_upn
+        .as_deref()
+        .map(str::to_lowercase)
+        .or_else(|| event.target_id.clone())
+        .or_else(|| event.initiator_upn.as_deref().map(str::to_lowercase))
+        .or_else(|| event.initiator_id.clone())
+}
+
+/// Orders rows by time (rows without one last), then by id.
+type RowOrder<'a> = (bool, Option<DateTime<Utc>>, &'a str);
+
+fn row_order(event: &Event) -> RowOrder<'_> {
+    (event.time.is_none(), event.time, event.id.as_str())
+}
+
+/// The value of the earliest row that has one.
+struct Earliest<'a, T> {
+    best: Option<(RowOrder<'a>, T)>,
+}
+
+impl<T> Default for Earliest<'_, T> {
+    fn default() -> Self {
+        Earliest { best: None }
+    }
+}
+
+impl<'a, T> Earliest<'a, T> {
+    fn offer(&mut self, order: RowOrder<'a>, value: Option<T>) {
+        let Some(value) = value else { return };
+        if self.best.as_ref().is_none_or(|(best, _)| order < *best) {
+            self.best = Some((order, value));
+        }
+    }
+
+    fn take(self) -> Option<T> {
+        self.best.map(|(_, value)| value)
+    }
+}
+
+/// Everything known about one correlation id.
+#[derive(Default)]
+struct Group<'a> {
+    has_reset_row: bool,
+    has_unlock_row: bool,
+    reset_completed: bool,
+    unlock_completed: bool,
+    rows: u32,
+    started: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+    client_type: Earliest<'a, &'a str>,
+    user_agent: Earliest<'a, &'a str>,
+    user: Earliest<'a, String>,
+    ip_address: Earliest<'a, &'a str>,
+}
+
+impl<'a> Group<'a> {
+    fn add(&mut self, event: &'a Event) {
+        match event.kind {
+            ActivityKind::FlowProgress => {
+                self.has_reset_row = true;
+                self.reset_completed |= is_reset_succeeded_step(event.result_reason.as_deref());
+            }
+            ActivityKind::SelfServiceReset => {
+                self.has_reset_row = true;
+                self.reset_completed |= is_success(event.result.as_deref());
+            }
+            ActivityKind::SelfServiceUnlock => {
+                self.has_unlock_row = true;
+                self.unlock_completed |= is_success(event.result.as_deref());
+            }
+            ActivityKind::AdminReset | ActivityKind::Other => {}
+        }
+        self.rows += 1;
+        if let Some(time) = event.time {
+            self.started = Some(self.started.map_or(time, |started| started.min(time)));
+            self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
+        }
+        let order = row_order(event);
+        self.client_type.offer(order, event.client_type.as_deref());
+        self.user_agent.offer(order, event.user_agent.as_deref());
+        self.user.offer(order, user_of(event));
+        self.ip_address.offer(order, event.ip_address.as_deref());
+    }
+
+    fn into_attempt(self, correlation_id: &str, rules: &ChannelRules) -> Option<Attempt> {
+        let (kind, completed) = if self.has_unlock_row {
+            (AttemptKind::Unlock, self.unlock_completed)
+        } else if self.has_reset_row {
+            (AttemptKind::Reset, self.reset_completed)
+        } else {
+            return None;
+        };
+        let client_type = self.client_type.take();
+        let user_agent = self.user_agent.take();
+        Some(Attempt {
+            id: correlation_id.to_owned(),
+            kind,
+            channel: rules.classify(client_type, user_agent).to_owned(),
+            client_type: client_type.map(str::to_owned),
+            user_agent: user_agent.map(str::to_owned),
+            completed,
+            started: self.started,
+            ended: self.ended,
+            user: self.user.take(),
+            ip_address: self.ip_address.take().map(str::to_owned),
+            rows: self.rows,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const FLOW: &str = "Self-service password reset flow activity progress";
+    const RESET: &str = "Reset password (self-service)";
+
+    /// A hand-written row: id, correlation id, seconds after 08:00, activity, result, reason, client type.
+    fn row(id: &str, corr: &str, second: u32, activity: &str, result: &str, reason: &str, client_type: Option<&str>) -> Event {
+        Event {
+            id: id.into(),
+            time: Some(Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, second).unwrap()),
+            service: Some("Self-service Password Management".into()),
+            category: None,
+            activity: Some(activity.into()),
+            kind: ActivityKind::of(Some(activity)),
+            result: Some(result.into()),
+            result_reason: Some(reason.into()),
+            correlation_id: Some(corr.into()),
+            initiator_upn: Some("Ann@Contoso.example".into()),
+            initiator_id: None,
+            initiator_app: None,
+            target_upn: None,
+            target_id: None,
+            ip_address: None,
+            client_type: client_type.map(Into::into),
+            user_agent: None,
+            details: vec![],
+        }
+    }
+
+    fn build(events: &[Event]) -> Vec<Attempt> {
+        build_attempts(events, &ChannelRules::builtin())
+    }
+
+    #[test]
+    fn a_completed_reset_with_both_success_rows_counts_once() {
+        let events = [
+            row("1", "c", 0, FLOW, "success", "User submitted their user ID", None),
+            row("2", "c", 9, FLOW, "success", "User successfully reset password", None),
+            row("3", "c", 9, RESET, "success", "Successfully completed reset.", Some("Logon")),
+            row("4", "c", 10, "Reset user password", "success", "", None),
+        ];
+        let attempts = build(&events);
+        assert_eq!(attempts.len(), 1);
+        let attempt = &attempts[0];
+        assert_eq!((attempt.kind, attempt.completed, attempt.rows), (AttemptKind::Reset, true, 4));
+        assert_eq!(attempt.channel, "login_screen");
+        assert_eq!(attempt.user.as_deref(), Some("ann@contoso.example"));
+    }
+
+    #[test]
+    fn either_success_row_alone_completes() {
+        let flow_only = build(&[row("1", "a", 0, FLOW, "success", "User successfully reset password", None)]);
+        let reset_only = build(&[row("1", "b", 0, RESET, "success", "Successfully completed reset.", None)]);
+        let failed = build(&[
+            row("1", "c", 0, FLOW, "success", "User submitted a new password", None),
+            row("2", "c", 1, RESET, "failure", "FuzzyPolicyViolationInvalidPassword", None),
+        ]);
+        assert!(flow_only[0].completed && reset_only[0].completed);
+        assert!(!failed[0].completed);
+    }
+
+    #[test]
+    fn client_type_is_the_earliest_non_empty_whatever_the_input_order() {
+        let mut events = vec![
+            row("a", "c", 5, FLOW, "success", "User submitted a new password", Some("Web")),
+            row("b", "c", 1, FLOW, "success", "User was presented with verification options", None),
+            row("c", "c", 3, "Reset user password", "success", "", Some("Logon")),
+            row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
+        ];
+        for _ in 0..events.len() {
+            events.rotate_left(1);
+            let attempts = build(&events);
+            assert_eq!(attempts[0].client_type.as_deref(), Some("Logon"));
+            assert_eq!(attempts[0].channel, "login_screen");
+        }
+    }
+
+    #[test]
+    fn unlock_rows_make_an_unlock_attempt() {
+        let attempts = build(&[
+            row("1", "u", 0, FLOW, "success", "User submitted their user ID", None),
+            row("2", "u", 5, "Unlock user account (self-service)", "success", "", None),
+            row("3", "u", 6, FLOW, "success", "User successfully reset password", None),
+        ]);
+        assert_eq!((attempts[0].kind, attempts[0].completed), (AttemptKind::Unlock, true));
+    }
+
+    #[test]
+    fn admin_resets_are_one_attempt_per_row() {
+        let attempts = build(&[
+            row("1", "x", 0, "Reset password (by admin)", "success", "", None),
+            row("2", "x", 1, "Reset password (by admin)", "failure", "", None),
+        ]);
+        let summary: Vec<_> = attempts.iter().map(|a| (a.id.as_str(), a.kind, a.channel.as_str(), a.completed)).collect();
+        assert_eq!(summary, vec![("1", AttemptKind::Admin, "admin", true), ("2", AttemptKind::Admin, "admin", false)]);
+    }
+
+    #[test]
+    fn other_activities_never_make_attempts() {
+        let attempts = build(&[
+            row("1", "b", 0, "Blocked from self-service password reset", "success", "", Some("Logon")),
+            row("2", "p", 0, "Change password (self-service)", "success", "", None),
+            row("3", "s", 0, "Security info saved for self-service password reset", "success", "", None),
+            row("4", "d", 0, "Reset user password", "success", "", None),
+        ]);
+        assert!(attempts.is_empty());
+    }
+}

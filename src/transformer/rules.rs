@@ -1,0 +1,187 @@
+//! Channel rules: an ordered TOML list mapping client types (and user agents) to channels.
+//!
+//! Semantics, documented in `data/channels.toml` and the README: patterns are case-insensitive
+//! substrings; the client type decides first (first rule with a matching `client_type` pattern);
+//! only when no rule matches the client type is the user agent tried, in the same rule order;
+//! what nothing matches is `unknown`.
+
+use serde::Deserialize;
+
+use crate::model::{ADMIN_CHANNEL, UNKNOWN_CHANNEL};
+
+/// The rules built into the binary (`data/channels.toml`).
+pub const DEFAULT_RULES: &str = include_str!("../../data/channels.toml");
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RulesError(String);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    channel: String,
+    #[serde(default)]
+    client_type: Vec<String>,
+    #[serde(default)]
+    user_agent: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    channel: String,
+    client_type: Vec<String>,
+    user_agent: Vec<String>,
+}
+
+/// Validated rules, patterns lowercased.
+#[derive(Debug, Clone)]
+pub struct ChannelRules {
+    rules: Vec<Rule>,
+}
+
+impl ChannelRules {
+    /// The built-in rules.
+    pub fn builtin() -> Self {
+        Self::from_toml(DEFAULT_RULES).expect("the built-in rules are valid (checked by a test)")
+    }
+
+    /// Parses and validates a rules file.
+    pub fn from_toml(text: &str) -> Result<Self, RulesError> {
+        let file: RulesFile = toml::from_str(text).map_err(|err| RulesError(err.to_string().trim_end().to_owned()))?;
+        if file.rule.is_empty() {
+            return Err(RulesError("no [[rule]] in the file: every attempt would be `unknown`".into()));
+        }
+        let mut rules = Vec::with_capacity(file.rule.len());
+        for (index, spec) in file.rule.into_iter().enumerate() {
+            let position = index + 1;
+            let channel = spec.channel.trim().to_owned();
+            if channel.is_empty() {
+                return Err(RulesError(format!("rule {position}: `channel` is empty")));
+            }
+            if channel.eq_ignore_ascii_case(ADMIN_CHANNEL) {
+                return Err(RulesError(format!(
+                    "rule {position}: channel `{ADMIN_CHANNEL}` is reserved for helpdesk resets (`Reset password (by admin)`)"
+                )));
+            }
+            if spec.client_type.is_empty() && spec.user_agent.is_empty() {
+                return Err(RulesError(format!("rule {position} (`{channel}`): it has no `client_type` or `user_agent` pattern")));
+            }
+            let lower = |patterns: Vec<String>, field: &str| -> Result<Vec<String>, RulesError> {
+                patterns
+                    .into_iter()
+                    .map(|pattern| match pattern.trim() {
+                        "" => Err(RulesError(format!("rule {position} (`{channel}`): an empty `{field}` pattern would match everything"))),
+                        text => Ok(text.to_lowercase()),
+                    })
+                    .collect()
+            };
+            rules.push(Rule {
+                client_type: lower(spec.client_type, "client_type")?,
+                user_agent: lower(spec.user_agent, "user_agent")?,
+                channel,
+            });
+        }
+        Ok(ChannelRules { rules })
+    }
+
+    /// The channel of an attempt with this client type and user agent.
+    pub fn classify(&self, client_type: Option<&str>, user_agent: Option<&str>) -> &str {
+        let first_match = |text: Option<&str>, patterns: fn(&Rule) -> &[String]| {
+            let text = text?.to_lowercase();
+            self.rules
+                .iter()
+                .find(|rule| patterns(rule).iter().any(|pattern| text.contains(pattern.as_str())))
+                .map(|rule| rule.channel.as_str())
+        };
+        first_match(client_type, |rule| &rule.client_type)
+            .or_else(|| first_match(user_agent, |rule| &rule.user_agent))
+            .unwrap_or(UNKNOWN_CHANNEL)
+    }
+
+    /// Every channel an attempt can get, in report order: the rules' channels in rule order,
+    /// then `unknown`, then `admin`.
+    pub fn channels(&self) -> Vec<&str> {
+        let mut channels: Vec<&str> = Vec::new();
+        for name in self.rules.iter().map(|rule| rule.channel.as_str()).chain([UNKNOWN_CHANNEL, ADMIN_CHANNEL]) {
+            if !channels.contains(&name) {
+                channels.push(name);
+            }
+        }
+        channels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+        [[rule]]
+        channel = "login_screen"
+        client_type = ["logon", "Credential Provider"]
+        [[rule]]
+        channel = "web"
+        client_type = ["web", "portal"]
+        user_agent = ["mozilla"]
+    "#;
+
+    #[test]
+    fn first_matching_rule_wins_case_insensitively() {
+        let rules = ChannelRules::from_toml(RULES).unwrap();
+        let cases = [
+            (Some("WinLogon"), None, "login_screen"),
+            (Some("Windows credential provider"), None, "login_screen"),
+            (Some("WebLogon"), None, "login_screen"),
+            (Some("Web"), None, "web"),
+            (Some("SSPR Portal"), None, "web"),
+            (Some("Kiosk"), None, "unknown"),
+            (None, None, "unknown"),
+            (None, Some("Mozilla/5.0 (Windows NT 10.0)"), "web"),
+            (None, Some("python-requests/2.31"), "unknown"),
+            // The client type decides before the user agent is looked at.
+            (Some("Logon"), Some("Mozilla/5.0"), "login_screen"),
+            (Some("Kiosk"), Some("Mozilla/5.0"), "web"),
+        ];
+        for (client_type, user_agent, want) in cases {
+            assert_eq!(rules.classify(client_type, user_agent), want, "{client_type:?} {user_agent:?}");
+        }
+    }
+
+    #[test]
+    fn channels_come_in_rule_order_then_unknown_and_admin() {
+        let rules = ChannelRules::from_toml(RULES).unwrap();
+        assert_eq!(rules.channels(), ["login_screen", "web", "unknown", "admin"]);
+    }
+
+    #[test]
+    fn builtin_rules_are_valid() {
+        let rules = ChannelRules::builtin();
+        assert_eq!(rules.classify(Some("Logon"), None), "login_screen");
+        assert_eq!(rules.classify(Some("Web"), None), "web");
+        assert_eq!(rules.classify(Some("MobileApp"), None), "other");
+    }
+
+    #[test]
+    fn invalid_rules_are_explained() {
+        let cases = [
+            ("", "no [[rule]]"),
+            ("[[rule]]\nchannel = \"x\"\n", "no `client_type` or `user_agent`"),
+            ("[[rule]]\nchannel = \"admin\"\nclient_type = [\"a\"]\n", "reserved"),
+            ("[[rule]]\nchannel = \"x\"\nclient_type = [\" \"]\n", "empty `client_type` pattern"),
+            ("[[rule]]\nchannel = \"x\"\nclienttype = [\"a\"]\n", "unknown field"),
+            ("[[rule]]\nchannel = 5\n", "invalid type"),
+            ("[[rule]\n", "TOML"),
+        ];
+        for (text, want) in cases {
+            let err = ChannelRules::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(want) || (want == "TOML" && !err.is_empty()), "{text:?}: {err}");
+        }
+    }
+}
