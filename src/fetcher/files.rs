@@ -75,12 +75,23 @@ pub fn read_file(path: &Path, sink: &mut dyn FnMut(Item<'_>)) -> Result<(), Inpu
     let mut input = BufReader::with_capacity(READ_BUFFER, file);
     let is_gzip = input.fill_buf().map_err(unreadable)?.starts_with(&[0x1f, 0x8b]);
     let input: Box<dyn BufRead> = if is_gzip {
-        Box::new(BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(input)))
+        Box::new(BufReader::with_capacity(READ_BUFFER, GzipStream(MultiGzDecoder::new(input))))
     } else {
         Box::new(input)
     };
     read_stream(input, sink);
     Ok(())
+}
+
+/// A gzip decoder whose errors say that the gzip stream is at fault.
+struct GzipStream<R>(MultiGzDecoder<R>);
+
+impl<R: BufRead> Read for GzipStream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|err| io::Error::new(err.kind(), format!("gzip stream truncated or corrupt ({err})")))
+    }
 }
 
 /// Reads JSON text in any supported shape from `input`.
@@ -133,10 +144,11 @@ impl FileState {
         if self.records > 0 {
             return;
         }
-        let reason = match self.held.first() {
-            None if self.pieces == 0 => "empty file: no JSON value in it".to_owned(),
-            None => "no audit record in it".to_owned(),
-            Some((line, first, _)) => format!(
+        let reason = match self.held.as_slice() {
+            [] if self.pieces == 0 => "empty file: no JSON value in it".to_owned(),
+            [] => "no audit record in it".to_owned(),
+            [_] => return self.release_held(sink),
+            [(line, first, _), ..] => format!(
                 "not a supported export (Graph page, NDJSON, JSON array, Azure Monitor records): \
                  no record in it; first problem at line {line}: {first}"
             ),

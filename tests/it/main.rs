@@ -1,0 +1,8 @@
+//! The integration tests: the real `ssprlens` binary on real files. One test binary (each links
+//! polars), one module per area.
+
+mod common;
+mod golden;
+mod inputs;
+mod outputs;
+mod rules;
