@@ -34,7 +34,10 @@ impl Window {
         if self.since.is_none() && self.until.is_none() {
             return true;
         }
-        time.is_some_and(|time| self.since.is_none_or(|since| time >= since) && self.until.is_none_or(|until| time <= until))
+        time.is_some_and(|time| {
+            self.since.is_none_or(|since| time >= since)
+                && self.until.is_none_or(|until| time <= until)
+        })
     }
 
     /// Keeps the events that happened in the window and the attempts that began in it. Attempts
@@ -61,21 +64,37 @@ impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         let rules = match &args.channels {
             None => ChannelRules::builtin(),
-            Some(path) => ChannelRules::from_toml(&read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?)
-                .map_err(|source| Error::Rules { path: path.clone(), source })?,
+            Some(path) => ChannelRules::from_toml(
+                &read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?,
+            )
+            .map_err(|source| Error::Rules {
+                path: path.clone(),
+                source,
+            })?,
         };
         let query = match &args.query {
             Some(path) => Query {
-                name: path.file_stem().map_or_else(|| "query".to_owned(), |stem| stem.to_string_lossy().into_owned()),
+                name: path.file_stem().map_or_else(
+                    || "query".to_owned(),
+                    |stem| stem.to_string_lossy().into_owned(),
+                ),
                 sql: read_text(path).map_err(|err| Error::Usage(format!("query file {err}")))?,
                 total_sql: None,
             },
             None => {
                 let report = queries::find(&args.report).ok_or_else(|| {
                     let names: Vec<&str> = REPORTS.iter().map(|report| report.name).collect();
-                    Error::Usage(format!("no report named `{}`; the reports are: {}", args.report, names.join(", ")))
+                    Error::Usage(format!(
+                        "no report named `{}`; the reports are: {}",
+                        args.report,
+                        names.join(", ")
+                    ))
                 })?;
-                Query { name: report.name.to_owned(), sql: report.sql.to_owned(), total_sql: report.total_sql.map(str::to_owned) }
+                Query {
+                    name: report.name.to_owned(),
+                    sql: report.sql.to_owned(),
+                    total_sql: report.total_sql.map(str::to_owned),
+                }
             }
         };
         let format = args
@@ -83,13 +102,23 @@ impl ReportConfig {
             .or_else(|| args.out.as_deref().and_then(Format::from_extension))
             .unwrap_or(Format::Table);
         let window = Window {
-            since: args.since.as_deref().map(|text| parse_moment(text, now, false)).transpose()?,
-            until: args.until.as_deref().map(|text| parse_moment(text, now, true)).transpose()?,
+            since: args
+                .since
+                .as_deref()
+                .map(|text| parse_moment(text, now, false))
+                .transpose()?,
+            until: args
+                .until
+                .as_deref()
+                .map(|text| parse_moment(text, now, true))
+                .transpose()?,
         };
         if let (Some(since), Some(until)) = (window.since, window.until)
             && since > until
         {
-            return Err(Error::Usage(format!("--since {since} is after --until {until}")));
+            return Err(Error::Usage(format!(
+                "--since {since} is after --until {until}"
+            )));
         }
         Ok(ReportConfig {
             inputs: args.input,
@@ -106,11 +135,19 @@ impl ReportConfig {
 
 /// Parses `--since`/`--until`: RFC 3339, a date (its start, or for `end_of_day` its last
 /// instant), or an age before `now` (`90s`, `30m`, `12h`, `7d`, `2w`).
-pub fn parse_moment(text: &str, now: DateTime<Utc>, end_of_day: bool) -> Result<DateTime<Utc>, Error> {
+pub fn parse_moment(
+    text: &str,
+    now: DateTime<Utc>,
+    end_of_day: bool,
+) -> Result<DateTime<Utc>, Error> {
     let text = text.trim();
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let start = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        return Ok(if end_of_day { start + Duration::days(1) - Duration::nanoseconds(1) } else { start });
+        return Ok(if end_of_day {
+            start + Duration::days(1) - Duration::nanoseconds(1)
+        } else {
+            start
+        });
     }
     if let Some(time) = parse_time(text) {
         return Ok(time);
@@ -133,7 +170,9 @@ pub fn parse_age(text: &str) -> Option<Duration> {
         "w" => 7 * 86_400,
         _ => return None,
     };
-    count.checked_mul(seconds_per_unit).and_then(Duration::try_seconds)
+    count
+        .checked_mul(seconds_per_unit)
+        .and_then(Duration::try_seconds)
 }
 
 #[cfg(test)]
@@ -145,13 +184,27 @@ mod tests {
     fn moments_in_every_form() {
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
         let at = |text, end| parse_moment(text, now, end).unwrap().to_rfc3339();
-        assert_eq!(at("2026-11-01T08:30:00Z", false), "2026-11-01T08:30:00+00:00");
+        assert_eq!(
+            at("2026-11-01T08:30:00Z", false),
+            "2026-11-01T08:30:00+00:00"
+        );
         assert_eq!(at("2026-11-01", false), "2026-11-01T00:00:00+00:00");
-        assert_eq!(at("2026-11-01", true), "2026-11-01T23:59:59.999999999+00:00");
+        assert_eq!(
+            at("2026-11-01", true),
+            "2026-11-01T23:59:59.999999999+00:00"
+        );
         assert_eq!(at("7d", false), "2026-11-18T12:00:00+00:00");
         assert_eq!(at("12h", false), "2026-11-25T00:00:00+00:00");
         assert_eq!(at("2w", false), "2026-11-11T12:00:00+00:00");
-        for bad in ["", "7", "d", "7y", "-7d", "yesterday", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "7",
+            "d",
+            "7y",
+            "-7d",
+            "yesterday",
+            "99999999999999999999d",
+        ] {
             assert!(parse_moment(bad, now, false).is_err(), "{bad}");
         }
     }

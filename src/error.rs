@@ -30,10 +30,15 @@ pub enum Error {
     Input(#[from] InputError),
     #[error("no input held a single audit record ({files} files read, {rejects} rejected)")]
     NoRecords { files: usize, rejects: u64 },
-    #[error("{rejects} input records or files were rejected and --strict is set; nothing was written")]
+    #[error(
+        "{rejects} input records or files were rejected and --strict is set; nothing was written"
+    )]
     Rejected { rejects: u64 },
     #[error("rejects file {}: {source}", path.display())]
-    RejectsFile { path: PathBuf, source: std::io::Error },
+    RejectsFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Report(#[from] ReportError),
 }

@@ -14,7 +14,10 @@ use ssprlens::transformer::rules::DEFAULT_RULES;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(&cli.command, Command::Report(ReportArgs { quiet: true, .. }));
+    let quiet = matches!(
+        &cli.command,
+        Command::Report(ReportArgs { quiet: true, .. })
+    );
     init_logging(quiet);
     match run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
@@ -27,7 +30,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Report(args) => pipeline::report(&ReportConfig::from_args(args, chrono::Utc::now())?).map(drop),
+        Command::Report(args) => {
+            pipeline::report(&ReportConfig::from_args(args, chrono::Utc::now())?).map(drop)
+        }
         Command::Rules => {
             print!("{DEFAULT_RULES}");
             Ok(())
@@ -39,7 +44,8 @@ fn run(cli: Cli) -> Result<(), Error> {
 /// `--quiet`; `SSPRLENS_LOG` (a tracing filter such as `debug`) overrides both.
 fn init_logging(quiet: bool) {
     let default = if quiet { "error" } else { "info" };
-    let filter = EnvFilter::try_from_env("SSPRLENS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("SSPRLENS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

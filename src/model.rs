@@ -89,9 +89,18 @@ impl ActivityKind {
     /// Classifies an activity display name (exact names, compared ignoring case and outer spaces).
     pub fn of(activity: Option<&str>) -> Self {
         const NAMES: [(&str, ActivityKind); 4] = [
-            ("Self-service password reset flow activity progress", ActivityKind::FlowProgress),
-            ("Reset password (self-service)", ActivityKind::SelfServiceReset),
-            ("Unlock user account (self-service)", ActivityKind::SelfServiceUnlock),
+            (
+                "Self-service password reset flow activity progress",
+                ActivityKind::FlowProgress,
+            ),
+            (
+                "Reset password (self-service)",
+                ActivityKind::SelfServiceReset,
+            ),
+            (
+                "Unlock user account (self-service)",
+                ActivityKind::SelfServiceUnlock,
+            ),
             ("Reset password (by admin)", ActivityKind::AdminReset),
         ];
         let Some(activity) = activity.map(str::trim) else {

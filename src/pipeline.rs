@@ -12,10 +12,10 @@ use crate::config::ReportConfig;
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
 use crate::model::{ActivityKind, Event};
+use crate::reporter::ReportError;
 use crate::reporter::export::{self, Format};
 use crate::reporter::frames::{attempts_frame, channel_order_frame, events_frame};
 use crate::reporter::queries::Tables;
-use crate::reporter::ReportError;
 use crate::transformer::attempts::build_attempts;
 use crate::transformer::event::normalize;
 
@@ -48,16 +48,29 @@ impl RejectLog {
             .map(|path| {
                 File::create(path)
                     .map(|file| (path.to_path_buf(), BufWriter::new(file)))
-                    .map_err(|source| Error::RejectsFile { path: path.to_path_buf(), source })
+                    .map_err(|source| Error::RejectsFile {
+                        path: path.to_path_buf(),
+                        source,
+                    })
             })
             .transpose()?;
         Ok(RejectLog { file, count: 0 })
     }
 
-    pub fn reject(&mut self, source: &Path, line: u64, reason: &str, bytes: &[u8]) -> Result<(), Error> {
+    pub fn reject(
+        &mut self,
+        source: &Path,
+        line: u64,
+        reason: &str,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
         self.count += 1;
         if self.count <= REJECTS_SHOWN {
-            let place = if line == 0 { source.display().to_string() } else { format!("{}:{line}", source.display()) };
+            let place = if line == 0 {
+                source.display().to_string()
+            } else {
+                format!("{}:{line}", source.display())
+            };
             warn!("rejected {place}: {reason}");
         } else if self.count == REJECTS_SHOWN + 1 {
             warn!("more rejects follow; they are counted in the summary, not named");
@@ -65,7 +78,10 @@ impl RejectLog {
         if let (Some((path, file)), false) = (&mut self.file, bytes.is_empty()) {
             file.write_all(bytes)
                 .and_then(|()| file.write_all(b"\n"))
-                .map_err(|source| Error::RejectsFile { path: path.clone(), source })?;
+                .map_err(|source| Error::RejectsFile {
+                    path: path.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -76,16 +92,23 @@ impl RejectLog {
 
     pub fn close(self) -> Result<(), Error> {
         if let Some((path, mut file)) = self.file {
-            file.flush().map_err(|source| Error::RejectsFile { path, source })?;
+            file.flush()
+                .map_err(|source| Error::RejectsFile { path, source })?;
         }
         Ok(())
     }
 }
 
 /// Reads every input file into events, deduplicated by record id (first occurrence wins).
-pub fn read_events(inputs: &[PathBuf], rejects: &mut RejectLog) -> Result<(Vec<Event>, ReadStats), Error> {
+pub fn read_events(
+    inputs: &[PathBuf],
+    rejects: &mut RejectLog,
+) -> Result<(Vec<Event>, ReadStats), Error> {
     let files = files::expand_inputs(inputs)?;
-    let mut stats = ReadStats { files: files.len(), ..ReadStats::default() };
+    let mut stats = ReadStats {
+        files: files.len(),
+        ..ReadStats::default()
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut events = Vec::new();
     let mut failure = None;
@@ -95,14 +118,21 @@ pub fn read_events(inputs: &[PathBuf], rejects: &mut RejectLog) -> Result<(Vec<E
                 return;
             }
             let outcome = match item {
-                Item::Record { record, line, bytes } => match normalize(record) {
+                Item::Record {
+                    record,
+                    line,
+                    bytes,
+                } => match normalize(record) {
                     Ok(event) => {
                         stats.records += 1;
                         if seen.insert(event.id.clone()) {
                             stats.without_time += u64::from(event.time.is_none());
                             stats.without_correlation += u64::from(
                                 event.correlation_id.is_none()
-                                    && !matches!(event.kind, ActivityKind::Other | ActivityKind::AdminReset),
+                                    && !matches!(
+                                        event.kind,
+                                        ActivityKind::Other | ActivityKind::AdminReset
+                                    ),
                             );
                             events.push(event);
                         } else {
@@ -112,7 +142,11 @@ pub fn read_events(inputs: &[PathBuf], rejects: &mut RejectLog) -> Result<(Vec<E
                     }
                     Err(reason) => rejects.reject(path, line, &reason, bytes),
                 },
-                Item::Reject { line, reason, bytes } => rejects.reject(path, line, &reason, bytes),
+                Item::Reject {
+                    line,
+                    reason,
+                    bytes,
+                } => rejects.reject(path, line, &reason, bytes),
             };
             failure = outcome.err();
         })?;
@@ -135,26 +169,46 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
         stats.files, stats.records, stats.duplicates, stats.rejects
     );
     if stats.without_correlation > 0 {
-        warn!("{} reset rows have no correlationId and belong to no attempt", stats.without_correlation);
+        warn!(
+            "{} reset rows have no correlationId and belong to no attempt",
+            stats.without_correlation
+        );
     }
     if stats.records == 0 {
-        return Err(Error::NoRecords { files: stats.files, rejects: stats.rejects });
+        return Err(Error::NoRecords {
+            files: stats.files,
+            rejects: stats.rejects,
+        });
     }
     if config.strict && stats.rejects > 0 {
-        return Err(Error::Rejected { rejects: stats.rejects });
+        return Err(Error::Rejected {
+            rejects: stats.rejects,
+        });
     }
     let mut attempts = build_attempts(&events, &config.rules);
     if config.window != Default::default() && stats.without_time > 0 {
-        warn!("{} events have no time and are outside any --since/--until window", stats.without_time);
+        warn!(
+            "{} events have no time and are outside any --since/--until window",
+            stats.without_time
+        );
     }
     config.window.apply(&mut events, &mut attempts);
-    info!("{} events, {} attempts in the report window", events.len(), attempts.len());
+    info!(
+        "{} events, {} attempts in the report window",
+        events.len(),
+        attempts.len()
+    );
 
-    let table = |table, result: polars::error::PolarsResult<_>| result.map_err(|source| ReportError::Table { table, source });
+    let table = |table, result: polars::error::PolarsResult<_>| {
+        result.map_err(|source| ReportError::Table { table, source })
+    };
     let mut tables = Tables::new(
         table("events", events_frame(&events))?,
         table("attempts", attempts_frame(&attempts))?,
-        table("channel_order", channel_order_frame(&config.rules.channels()))?,
+        table(
+            "channel_order",
+            channel_order_frame(&config.rules.channels()),
+        )?,
     );
     let query = &config.query;
     let frame = tables.query(&query.name, &query.sql)?;

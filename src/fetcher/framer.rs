@@ -21,7 +21,11 @@ pub enum Piece<'a> {
     /// The bytes of one record value and the line it starts on.
     Record { bytes: &'a [u8], line: u64 },
     /// Input that cannot be a record: the verbatim bytes (possibly empty), the line it starts on, why.
-    Reject { bytes: &'a [u8], line: u64, reason: String },
+    Reject {
+        bytes: &'a [u8],
+        line: u64,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +92,11 @@ pub struct Framer {
 
 impl Framer {
     pub fn new() -> Self {
-        Framer { line: 1, at_line_start: true, ..Framer::default() }
+        Framer {
+            line: 1,
+            at_line_start: true,
+            ..Framer::default()
+        }
     }
 
     /// The line the scanner is on (1-based).
@@ -108,12 +116,20 @@ impl Framer {
                 Err(err) => {
                     let line = self.line;
                     self.finish(emit);
-                    emit(Piece::Reject { bytes: &[], line, reason: format!("read error: {err}") });
+                    emit(Piece::Reject {
+                        bytes: &[],
+                        line,
+                        reason: format!("read error: {err}"),
+                    });
                     return;
                 }
             };
             let len = buffer.len();
-            let bytes = if std::mem::take(&mut first) { buffer.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buffer) } else { buffer };
+            let bytes = if std::mem::take(&mut first) {
+                buffer.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buffer)
+            } else {
+                buffer
+            };
             self.scan(bytes, emit);
             input.consume(len);
         }
@@ -130,19 +146,28 @@ impl Framer {
     /// Ends the input: whatever is still open is truncated.
     pub fn finish(&mut self, emit: &mut dyn FnMut(Piece<'_>)) {
         if let Some((line, reason)) = self.skipping.take() {
-            emit(Piece::Reject { bytes: &self.skipped, line, reason });
+            emit(Piece::Reject {
+                bytes: &self.skipped,
+                line,
+                reason,
+            });
         } else if let Some(line) = self.frame_line.take() {
             emit(Piece::Reject {
                 bytes: &self.frame,
                 line,
-                reason: format!("truncated: the input ends inside the record that begins on line {line}"),
+                reason: format!(
+                    "truncated: the input ends inside the record that begins on line {line}"
+                ),
             });
         } else if let Some(open) = self.stack.first() {
             let what = if open.is_object { "object" } else { "array" };
             emit(Piece::Reject {
                 bytes: &[],
                 line: open.line,
-                reason: format!("truncated: the input ends inside the {what} that begins on line {}", open.line),
+                reason: format!(
+                    "truncated: the input ends inside the {what} that begins on line {}",
+                    open.line
+                ),
             });
         }
         self.stack.clear();
@@ -153,7 +178,11 @@ impl Framer {
         if self.skipping.is_some() {
             if byte == b'\n' {
                 if let Some((line, reason)) = self.skipping.take() {
-                    emit(Piece::Reject { bytes: &self.skipped, line, reason });
+                    emit(Piece::Reject {
+                        bytes: &self.skipped,
+                        line,
+                        reason,
+                    });
                 }
                 self.skipped.clear();
                 self.new_line();
@@ -216,9 +245,11 @@ impl Framer {
             b'"' => {
                 self.lexeme = Lexeme::None;
                 if self.is_top_level_key() {
-                    self.container_key = self.key.eq_ignore_ascii_case(b"value") || self.key.eq_ignore_ascii_case(b"records");
+                    self.container_key = self.key.eq_ignore_ascii_case(b"value")
+                        || self.key.eq_ignore_ascii_case(b"records");
                     self.advance(Expect::Colon);
-                } else if matches!(self.stack.last(), Some(top) if top.is_object && matches!(top.expect, Expect::Key | Expect::KeyOrClose)) {
+                } else if matches!(self.stack.last(), Some(top) if top.is_object && matches!(top.expect, Expect::Key | Expect::KeyOrClose))
+                {
                     self.advance(Expect::Colon);
                 } else {
                     self.value_done(emit);
@@ -227,7 +258,11 @@ impl Framer {
             }
             b'\n' => {
                 self.lexeme = Lexeme::None;
-                return self.fail(byte, "line break inside a string: the record is cut short".into(), emit);
+                return self.fail(
+                    byte,
+                    "line break inside a string: the record is cut short".into(),
+                    emit,
+                );
             }
             _ => {}
         }
@@ -239,7 +274,14 @@ impl Framer {
     /// In the key position of a top-level object that has not turned out to be a record array.
     fn is_top_level_key(&self) -> bool {
         self.stack.len() == 1
-            && matches!(self.stack[0], Container { is_object: true, expect: Expect::Key | Expect::KeyOrClose, .. })
+            && matches!(
+                self.stack[0],
+                Container {
+                    is_object: true,
+                    expect: Expect::Key | Expect::KeyOrClose,
+                    ..
+                }
+            )
     }
 
     fn quote(&mut self, emit: &mut dyn FnMut(Piece<'_>)) {
@@ -269,7 +311,11 @@ impl Framer {
         }
         self.stack.push(Container {
             is_object,
-            expect: if is_object { Expect::KeyOrClose } else { Expect::ValueOrClose },
+            expect: if is_object {
+                Expect::KeyOrClose
+            } else {
+                Expect::ValueOrClose
+            },
             holds_records: holds_records_here || top_level_array,
             line: self.line,
         });
@@ -280,7 +326,10 @@ impl Framer {
         match self.stack.last() {
             Some(top)
                 if top.is_object == is_object
-                    && matches!(top.expect, Expect::KeyOrClose | Expect::ValueOrClose | Expect::CommaOrClose) =>
+                    && matches!(
+                        top.expect,
+                        Expect::KeyOrClose | Expect::ValueOrClose | Expect::CommaOrClose
+                    ) =>
             {
                 self.stack.pop();
                 self.value_done(emit);
@@ -310,7 +359,11 @@ impl Framer {
             Some(top) => matches!(top.expect, Expect::Value | Expect::ValueOrClose),
         };
         if !allowed {
-            let what = if self.stack.is_empty() { "not JSON: a record must start with `{` or `[`".to_owned() } else { format!("unexpected `{}`", byte as char) };
+            let what = if self.stack.is_empty() {
+                "not JSON: a record must start with `{` or `[`".to_owned()
+            } else {
+                format!("unexpected `{}`", byte as char)
+            };
             self.fail(byte, what, emit);
             return false;
         }
@@ -345,7 +398,10 @@ impl Framer {
             && self.stack.len() == self.frame_depth
         {
             self.frame_line = None;
-            emit(Piece::Record { bytes: &self.frame, line });
+            emit(Piece::Record {
+                bytes: &self.frame,
+                line,
+            });
             self.frame.clear();
         }
     }
@@ -354,7 +410,11 @@ impl Framer {
         if self.line_delimited == Some(true) && !self.stack.is_empty() {
             self.frame.pop();
             let line = self.frame_line.unwrap_or(self.line);
-            self.emit_broken(line, "line break inside a record: a line of line-delimited JSON is cut short".into(), emit);
+            self.emit_broken(
+                line,
+                "line break inside a record: a line of line-delimited JSON is cut short".into(),
+                emit,
+            );
         }
         self.new_line();
     }
@@ -369,7 +429,8 @@ impl Framer {
     /// frame, the frame ends before that line and the record is scanned afresh; otherwise the rest
     /// of the line is skipped with the frame.
     fn fail(&mut self, byte: u8, reason: String, emit: &mut dyn FnMut(Piece<'_>)) {
-        let restart = self.at_line_start && (byte == b'{' || byte == b'[') && !self.stack.is_empty();
+        let restart =
+            self.at_line_start && (byte == b'{' || byte == b'[') && !self.stack.is_empty();
         let line = self.frame_line.unwrap_or(self.line);
         if restart {
             let keep = self.frame_len_at_line_start.min(self.frame.len());
@@ -377,7 +438,11 @@ impl Framer {
             while self.frame.last().is_some_and(u8::is_ascii_whitespace) {
                 self.frame.pop();
             }
-            self.emit_broken(line, format!("{reason}: the record that begins on line {line} is cut short"), emit);
+            self.emit_broken(
+                line,
+                format!("{reason}: the record that begins on line {line} is cut short"),
+                emit,
+            );
             self.byte(byte, emit);
         } else if byte == b'\n' {
             self.frame.pop();
@@ -397,8 +462,16 @@ impl Framer {
 
     /// Rejects the frame collected so far (if any) and forgets the open structure.
     fn emit_broken(&mut self, line: u64, reason: String, emit: &mut dyn FnMut(Piece<'_>)) {
-        let bytes = if self.frame_line.take().is_some() { &self.frame[..] } else { &[][..] };
-        emit(Piece::Reject { bytes, line, reason });
+        let bytes = if self.frame_line.take().is_some() {
+            &self.frame[..]
+        } else {
+            &[][..]
+        };
+        emit(Piece::Reject {
+            bytes,
+            line,
+            reason,
+        });
         self.reset();
     }
 
@@ -421,15 +494,22 @@ mod tests {
 
     /// Scans `input` in chunks of `chunk` bytes; returns records as text and rejects as
     /// (line, text, reason).
-    fn split(input: &str, chunk: usize) -> (Vec<(u64, String)>, Vec<(u64, String, String)>) {
+    type Records = Vec<(u64, String)>;
+    type Rejects = Vec<(u64, String, String)>;
+
+    fn split(input: &str, chunk: usize) -> (Records, Rejects) {
         let mut records = Vec::new();
         let mut rejects = Vec::new();
         let mut framer = Framer::new();
         let mut emit = |piece: Piece<'_>| match piece {
-            Piece::Record { bytes, line } => records.push((line, String::from_utf8_lossy(bytes).into_owned())),
-            Piece::Reject { bytes, line, reason } => {
-                rejects.push((line, String::from_utf8_lossy(bytes).into_owned(), reason))
+            Piece::Record { bytes, line } => {
+                records.push((line, String::from_utf8_lossy(bytes).into_owned()))
             }
+            Piece::Reject {
+                bytes,
+                line,
+                reason,
+            } => rejects.push((line, String::from_utf8_lossy(bytes).into_owned(), reason)),
         };
         for part in input.as_bytes().chunks(chunk) {
             framer.scan(part, &mut emit);
@@ -438,7 +518,7 @@ mod tests {
         (records, rejects)
     }
 
-    fn records(input: &str) -> Vec<(u64, String)> {
+    fn records(input: &str) -> Records {
         let (records, rejects) = split(input, 7);
         assert!(rejects.is_empty(), "{rejects:?}");
         records
@@ -446,7 +526,8 @@ mod tests {
 
     #[test]
     fn ndjson_lines_are_records() {
-        let got = records("{\"id\":\"a\"}\n\n{\"id\":\"b\",\"x\":[1,{\"y\":\"}\"}]}\r\n{\"id\":\"c\"}");
+        let got =
+            records("{\"id\":\"a\"}\n\n{\"id\":\"b\",\"x\":[1,{\"y\":\"}\"}]}\r\n{\"id\":\"c\"}");
         assert_eq!(
             got,
             vec![
@@ -460,19 +541,34 @@ mod tests {
     #[test]
     fn graph_page_elements_are_records() {
         let page = "{\n  \"@odata.context\": \"x\",\n  \"value\": [\n    {\"id\": \"a\",\n     \"value\": [1]},\n    {\"id\": \"b\"}\n  ],\n  \"@odata.nextLink\": \"https://x/?$skiptoken=1\"\n}\n";
-        assert_eq!(records(page), vec![(4, "{\"id\": \"a\",\n     \"value\": [1]}".into()), (6, "{\"id\": \"b\"}".into())]);
+        assert_eq!(
+            records(page),
+            vec![
+                (4, "{\"id\": \"a\",\n     \"value\": [1]}".into()),
+                (6, "{\"id\": \"b\"}".into())
+            ]
+        );
         assert_eq!(records("{\"value\": []}"), vec![]);
-        assert_eq!(records("{\"Records\":[{\"a\":1}]}{\"records\":[{\"b\":2}]}"), vec![(1, "{\"a\":1}".into()), (1, "{\"b\":2}".into())]);
+        assert_eq!(
+            records("{\"Records\":[{\"a\":1}]}{\"records\":[{\"b\":2}]}"),
+            vec![(1, "{\"a\":1}".into()), (1, "{\"b\":2}".into())]
+        );
     }
 
     #[test]
     fn a_record_with_a_value_key_is_still_a_record() {
-        assert_eq!(records("{\"key\":\"k\",\"value\":\"v\"}"), vec![(1, "{\"key\":\"k\",\"value\":\"v\"}".into())]);
+        assert_eq!(
+            records("{\"key\":\"k\",\"value\":\"v\"}"),
+            vec![(1, "{\"key\":\"k\",\"value\":\"v\"}".into())]
+        );
     }
 
     #[test]
     fn top_level_array_elements_are_records() {
-        assert_eq!(records("[\n {\"id\":\"a\"},\n {\"id\":\"b\"}\n]\n"), vec![(2, "{\"id\":\"a\"}".into()), (3, "{\"id\":\"b\"}".into())]);
+        assert_eq!(
+            records("[\n {\"id\":\"a\"},\n {\"id\":\"b\"}\n]\n"),
+            vec![(2, "{\"id\":\"a\"}".into()), (3, "{\"id\":\"b\"}".into())]
+        );
     }
 
     #[test]
@@ -487,17 +583,37 @@ mod tests {
 
     #[test]
     fn pretty_printed_records_one_after_another() {
-        assert_eq!(records("{\n \"id\": \"a\"\n}\n{\n \"id\": \"b\"\n}\n"), vec![(1, "{\n \"id\": \"a\"\n}".into()), (4, "{\n \"id\": \"b\"\n}".into())]);
+        assert_eq!(
+            records("{\n \"id\": \"a\"\n}\n{\n \"id\": \"b\"\n}\n"),
+            vec![
+                (1, "{\n \"id\": \"a\"\n}".into()),
+                (4, "{\n \"id\": \"b\"\n}".into())
+            ]
+        );
     }
 
     #[test]
     fn a_truncated_ndjson_line_is_rejected_alone() {
-        for broken in ["{\"id\":\"b\",\"x\":1", "{\"id\":\"b\",", "{\"id\":\"b\",\"x\":", "{\"id\":\"b\",\"x", "{\"id\":\"b\",\"x\":[1,"] {
+        for broken in [
+            "{\"id\":\"b\",\"x\":1",
+            "{\"id\":\"b\",",
+            "{\"id\":\"b\",\"x\":",
+            "{\"id\":\"b\",\"x",
+            "{\"id\":\"b\",\"x\":[1,",
+        ] {
             let input = format!("{{\"id\":\"a\"}}\n{broken}\n{{\"id\":\"c\"}}\n");
             let (records, rejects) = split(&input, 5);
-            assert_eq!(records, vec![(1, "{\"id\":\"a\"}".into()), (3, "{\"id\":\"c\"}".into())], "{broken}");
+            assert_eq!(
+                records,
+                vec![(1, "{\"id\":\"a\"}".into()), (3, "{\"id\":\"c\"}".into())],
+                "{broken}"
+            );
             assert_eq!(rejects.len(), 1, "{broken}: {rejects:?}");
-            assert_eq!((rejects[0].0, rejects[0].1.as_str()), (2, broken), "{broken}");
+            assert_eq!(
+                (rejects[0].0, rejects[0].1.as_str()),
+                (2, broken),
+                "{broken}"
+            );
         }
     }
 
@@ -511,10 +627,22 @@ mod tests {
 
     #[test]
     fn garbage_lines_are_rejected_verbatim_with_their_line() {
-        let (records, rejects) = split("not json at all\n{\"id\":\"a\"}\n]]\n{\"id\":\"b\"} trailing\n", 4);
-        assert_eq!(records, vec![(2, "{\"id\":\"a\"}".into()), (4, "{\"id\":\"b\"}".into())]);
-        let lines: Vec<_> = rejects.iter().map(|(line, text, _)| (*line, text.as_str())).collect();
-        assert_eq!(lines, vec![(1, "not json at all"), (3, "]]"), (4, "trailing")]);
+        let (records, rejects) = split(
+            "not json at all\n{\"id\":\"a\"}\n]]\n{\"id\":\"b\"} trailing\n",
+            4,
+        );
+        assert_eq!(
+            records,
+            vec![(2, "{\"id\":\"a\"}".into()), (4, "{\"id\":\"b\"}".into())]
+        );
+        let lines: Vec<_> = rejects
+            .iter()
+            .map(|(line, text, _)| (*line, text.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![(1, "not json at all"), (3, "]]"), (4, "trailing")]
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::model::{AppIdentity, AuditRecord, Detail, Initiator, TargetResource, UserIdentity};
 
@@ -200,10 +200,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Dynamic<T> {
                     .map_err(|err| E::custom(format_args!("embedded JSON text: {err}")))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dynamic<T>, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|value| Dynamic(Some(value)))
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|value| Dynamic(Some(value)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Dynamic<T>, A::Error> {
-                T::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(|value| Dynamic(Some(value)))
+                T::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(|value| Dynamic(Some(value)))
             }
         }
         deserializer.deserialize_any(DynamicVisitor(std::marker::PhantomData))
@@ -241,31 +243,68 @@ impl<'de> Visitor<'de> for RecordVisitor {
             }
             macro_rules! take_dynamic {
                 ($json:literal, $target:expr) => {{
-                    $target = field_value::<A, Dynamic<_>>(&mut map, $json)?.0.unwrap_or_default();
+                    $target = field_value::<A, Dynamic<_>>(&mut map, $json)?
+                        .0
+                        .unwrap_or_default();
                     continue;
                 }};
             }
-            if key.is("id") { take!("id", record.id) }
-            if key.is("activityDateTime") { take!("activityDateTime", record.activity_date_time) }
-            if key.is("loggedByService") { take!("loggedByService", record.logged_by_service) }
-            if key.is("category") { take!("category", record.category) }
-            if key.is("activityDisplayName") { take!("activityDisplayName", record.activity_display_name) }
-            if key.is("operationType") { take!("operationType", record.operation_type) }
-            if key.is("result") { take!("result", record.result) }
-            if key.is("resultReason") { take!("resultReason", record.result_reason) }
-            if key.is("correlationId") { take!("correlationId", record.correlation_id) }
-            if key.is("userAgent") { take!("userAgent", record.user_agent) }
-            if key.is("callerIpAddress") { take!("callerIpAddress", record.caller_ip_address) }
-            if key.is("time") { take!("time", envelope_time) }
-            if key.is("TimeGenerated") { take!("TimeGenerated", envelope_time) }
-            if key.is("operationName") { take!("operationName", operation_name) }
-            if key.is("resultDescription") { take!("resultDescription", result_description) }
+            if key.is("id") {
+                take!("id", record.id)
+            }
+            if key.is("activityDateTime") {
+                take!("activityDateTime", record.activity_date_time)
+            }
+            if key.is("loggedByService") {
+                take!("loggedByService", record.logged_by_service)
+            }
+            if key.is("category") {
+                take!("category", record.category)
+            }
+            if key.is("activityDisplayName") {
+                take!("activityDisplayName", record.activity_display_name)
+            }
+            if key.is("operationType") {
+                take!("operationType", record.operation_type)
+            }
+            if key.is("result") {
+                take!("result", record.result)
+            }
+            if key.is("resultReason") {
+                take!("resultReason", record.result_reason)
+            }
+            if key.is("correlationId") {
+                take!("correlationId", record.correlation_id)
+            }
+            if key.is("userAgent") {
+                take!("userAgent", record.user_agent)
+            }
+            if key.is("callerIpAddress") {
+                take!("callerIpAddress", record.caller_ip_address)
+            }
+            if key.is("time") {
+                take!("time", envelope_time)
+            }
+            if key.is("TimeGenerated") {
+                take!("TimeGenerated", envelope_time)
+            }
+            if key.is("operationName") {
+                take!("operationName", operation_name)
+            }
+            if key.is("resultDescription") {
+                take!("resultDescription", result_description)
+            }
             if key.is("initiatedBy") {
-                record.initiated_by = field_value::<A, Dynamic<Initiator>>(&mut map, "initiatedBy")?.0;
+                record.initiated_by =
+                    field_value::<A, Dynamic<Initiator>>(&mut map, "initiatedBy")?.0;
                 continue;
             }
-            if key.is("targetResources") { take_dynamic!("targetResources", record.target_resources) }
-            if key.is("additionalDetails") { take_dynamic!("additionalDetails", record.additional_details) }
+            if key.is("targetResources") {
+                take_dynamic!("targetResources", record.target_resources)
+            }
+            if key.is("additionalDetails") {
+                take_dynamic!("additionalDetails", record.additional_details)
+            }
             if key.is("properties") {
                 properties = field_value::<A, Option<AuditRecord>>(&mut map, "properties")?;
                 continue;
@@ -294,7 +333,10 @@ impl AuditRecord {
         fill(&mut self.id, envelope.id);
         fill(&mut self.activity_date_time, envelope.activity_date_time);
         fill(&mut self.logged_by_service, envelope.logged_by_service);
-        fill(&mut self.activity_display_name, envelope.activity_display_name);
+        fill(
+            &mut self.activity_display_name,
+            envelope.activity_display_name,
+        );
         fill(&mut self.result, envelope.result);
         fill(&mut self.result_reason, envelope.result_reason);
         fill(&mut self.correlation_id, envelope.correlation_id);
@@ -335,7 +377,16 @@ mod tests {
         assert_eq!(record.id.as_deref(), Some("a"));
         assert_eq!(record.correlation_id.as_deref(), Some("c"));
         assert_eq!(record.activity_display_name.as_deref(), Some("x"));
-        assert_eq!(record.initiated_by.unwrap().user.unwrap().ip_address.as_deref(), Some("::1"));
+        assert_eq!(
+            record
+                .initiated_by
+                .unwrap()
+                .user
+                .unwrap()
+                .ip_address
+                .as_deref(),
+            Some("::1")
+        );
     }
 
     #[test]
@@ -362,8 +413,14 @@ mod tests {
         .unwrap();
         assert_eq!(record.id.as_deref(), Some("a"));
         assert_eq!(record.category.as_deref(), Some("UserManagement"));
-        assert_eq!(record.activity_display_name.as_deref(), Some("Reset password (self-service)"));
-        assert_eq!(record.activity_date_time.as_deref(), Some("2026-10-01T08:00:00Z"));
+        assert_eq!(
+            record.activity_display_name.as_deref(),
+            Some("Reset password (self-service)")
+        );
+        assert_eq!(
+            record.activity_date_time.as_deref(),
+            Some("2026-10-01T08:00:00Z")
+        );
         assert_eq!(record.caller_ip_address.as_deref(), Some("203.0.113.9"));
         assert_eq!(record.correlation_id.as_deref(), Some("c"));
     }
@@ -376,17 +433,29 @@ mod tests {
                 "AdditionalDetails":"[{\"key\":\"OnPremisesAgent\",\"value\":\"None\"}]","TargetResources":""}"#,
         )
         .unwrap();
-        assert_eq!(record.activity_date_time.as_deref(), Some("2026-10-01T08:00:00Z"));
-        assert_eq!(record.activity_display_name.as_deref(), Some("Reset password (by admin)"));
+        assert_eq!(
+            record.activity_date_time.as_deref(),
+            Some("2026-10-01T08:00:00Z")
+        );
+        assert_eq!(
+            record.activity_display_name.as_deref(),
+            Some("Reset password (by admin)")
+        );
         let user = record.initiated_by.unwrap().user.unwrap();
         assert_eq!(user.user_principal_name.as_deref(), Some("admin@x"));
-        assert_eq!(record.additional_details[0].key.as_deref(), Some("OnPremisesAgent"));
+        assert_eq!(
+            record.additional_details[0].key.as_deref(),
+            Some("OnPremisesAgent")
+        );
         assert!(record.target_resources.is_empty());
     }
 
     #[test]
     fn detail_values_may_be_numbers_or_booleans() {
-        let record = decode(br#"{"additionalDetails":[{"key":"Attempts","value":3},{"key":"Ok","value":true}]}"#).unwrap();
+        let record = decode(
+            br#"{"additionalDetails":[{"key":"Attempts","value":3},{"key":"Ok","value":true}]}"#,
+        )
+        .unwrap();
         assert_eq!(record.additional_details[0].value.as_deref(), Some("3"));
         assert_eq!(record.additional_details[1].value.as_deref(), Some("true"));
     }

@@ -39,10 +39,24 @@ impl Format {
 }
 
 /// Writes `frame` (and, for the terminal table, its `total` row) to `out`, or standard output.
-pub fn write(frame: &DataFrame, total: Option<&DataFrame>, format: Format, out: Option<&Path>) -> Result<(), ReportError> {
-    let target = out.map_or_else(|| "standard output".to_owned(), |path| path.display().to_string());
-    let encode = |source| ReportError::Encode { target: target.clone(), source };
-    let io_error = |source| ReportError::Write { target: target.clone(), source };
+pub fn write(
+    frame: &DataFrame,
+    total: Option<&DataFrame>,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(), ReportError> {
+    let target = out.map_or_else(
+        || "standard output".to_owned(),
+        |path| path.display().to_string(),
+    );
+    let encode = |source| ReportError::Encode {
+        target: target.clone(),
+        source,
+    };
+    let io_error = |source| ReportError::Write {
+        target: target.clone(),
+        source,
+    };
     let bytes = match format {
         Format::Parquet => {
             if out.is_none() && io::stdout().is_terminal() {
@@ -51,12 +65,16 @@ pub fn write(frame: &DataFrame, total: Option<&DataFrame>, format: Format, out: 
                 ));
             }
             let mut buffer = Vec::new();
-            ParquetWriter::new(&mut buffer).finish(&mut frame.clone()).map_err(encode)?;
+            ParquetWriter::new(&mut buffer)
+                .finish(&mut frame.clone())
+                .map_err(encode)?;
             buffer
         }
         Format::Csv => {
             let mut buffer = Vec::new();
-            CsvWriter::new(&mut buffer).finish(&mut for_csv(frame).map_err(encode)?).map_err(encode)?;
+            CsvWriter::new(&mut buffer)
+                .finish(&mut for_csv(frame).map_err(encode)?)
+                .map_err(encode)?;
             buffer
         }
         Format::Json => {
@@ -92,7 +110,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new().prefix(".ssprlens-").suffix(".tmp").tempfile_in(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".ssprlens-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|err| err.error)?;
@@ -110,7 +131,9 @@ fn times_as_text(frame: &DataFrame) -> PolarsResult<DataFrame> {
         .collect();
     for name in names {
         let column = frame.column(&name)?;
-        let DataType::Datetime(unit, _) = column.dtype() else { continue };
+        let DataType::Datetime(unit, _) = column.dtype() else {
+            continue;
+        };
         let unit = *unit;
         let texts: Vec<Option<String>> = column
             .cast(&DataType::Int64)?
@@ -156,7 +179,11 @@ fn for_csv(frame: &DataFrame) -> PolarsResult<DataFrame> {
 /// Every cell of `frame` as display text, row by row, with whether each column is numeric.
 fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
     let frame = times_as_text(frame)?;
-    let numeric = frame.columns().iter().map(|column| column.dtype().is_primitive_numeric()).collect();
+    let numeric = frame
+        .columns()
+        .iter()
+        .map(|column| column.dtype().is_primitive_numeric())
+        .collect();
     let rows = (0..frame.height())
         .map(|row| {
             frame
@@ -191,8 +218,15 @@ fn table(frame: &DataFrame, total: Option<&DataFrame>) -> PolarsResult<String> {
         rows.extend(cells(total)?.1);
     }
     let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(frame.get_column_names().iter().map(|name| sanitize::for_display(name)));
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(
+        frame
+            .get_column_names()
+            .iter()
+            .map(|name| sanitize::for_display(name)),
+    );
     for row in rows {
         table.add_row(row.iter().map(|cell| sanitize::for_display(cell)));
     }
@@ -207,12 +241,22 @@ fn table(frame: &DataFrame, total: Option<&DataFrame>) -> PolarsResult<String> {
 fn markdown(frame: &DataFrame) -> PolarsResult<String> {
     let (numeric, rows) = cells(frame)?;
     let mut out = String::new();
-    let header: Vec<String> = frame.get_column_names().iter().map(|name| sanitize::for_markdown(name)).collect();
+    let header: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|name| sanitize::for_markdown(name))
+        .collect();
     out.push_str(&format!("| {} |\n", header.join(" | ")));
-    let rule: Vec<&str> = numeric.iter().map(|is_numeric| if *is_numeric { "---:" } else { "---" }).collect();
+    let rule: Vec<&str> = numeric
+        .iter()
+        .map(|is_numeric| if *is_numeric { "---:" } else { "---" })
+        .collect();
     out.push_str(&format!("| {} |\n", rule.join(" | ")));
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|cell| sanitize::for_markdown(cell)).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .map(|cell| sanitize::for_markdown(cell))
+            .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     Ok(out)
@@ -245,7 +289,10 @@ mod tests {
     #[test]
     fn markdown_and_table_strip_control_characters() {
         let md = markdown(&sample()).unwrap();
-        assert!(md.starts_with("| channel | attempts | success_rate |\n| --- | ---: | ---: |\n"), "{md}");
+        assert!(
+            md.starts_with("| channel | attempts | success_rate |\n| --- | ---: | ---: |\n"),
+            "{md}"
+        );
         assert!(!md.contains('\u{1b}'));
         assert!(md.contains("=cmd\\|"));
         let table = table(&sample(), None).unwrap();
@@ -257,15 +304,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.json");
         write(&sample(), None, Format::Json, Some(&path)).unwrap();
-        let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(value[1]["channel"], "web\u{1b}[31m");
         assert_eq!(value[0]["attempts"], 3);
     }
 
     #[test]
     fn format_follows_the_file_extension() {
-        assert_eq!(Format::from_extension(Path::new("x/report.CSV")), Some(Format::Csv));
-        assert_eq!(Format::from_extension(Path::new("report.parquet")), Some(Format::Parquet));
+        assert_eq!(
+            Format::from_extension(Path::new("x/report.CSV")),
+            Some(Format::Csv)
+        );
+        assert_eq!(
+            Format::from_extension(Path::new("report.parquet")),
+            Some(Format::Parquet)
+        );
         assert_eq!(Format::from_extension(Path::new("report")), None);
     }
 }

@@ -10,13 +10,25 @@ pub mod sanitize;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("query `{name}` failed: {source}")]
-    Query { name: String, source: polars::error::PolarsError },
+    Query {
+        name: String,
+        source: polars::error::PolarsError,
+    },
     #[error("building the `{table}` table: {source}")]
-    Table { table: &'static str, source: polars::error::PolarsError },
+    Table {
+        table: &'static str,
+        source: polars::error::PolarsError,
+    },
     #[error("writing {target}: {source}")]
-    Write { target: String, source: std::io::Error },
+    Write {
+        target: String,
+        source: std::io::Error,
+    },
     #[error("writing {target}: {source}")]
-    Encode { target: String, source: polars::error::PolarsError },
+    Encode {
+        target: String,
+        source: polars::error::PolarsError,
+    },
     #[error("{0}")]
     Refused(String),
 }

@@ -19,7 +19,13 @@ pub struct Report {
 impl Report {
     /// The first line of the SQL's header comment, without the report name.
     pub fn summary(&self) -> &'static str {
-        let first = self.sql.lines().next().unwrap_or_default().trim_start_matches("--").trim();
+        let first = self
+            .sql
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("--")
+            .trim();
         first.split_once(": ").map_or(first, |(_, rest)| rest)
     }
 }
@@ -31,8 +37,16 @@ pub const REPORTS: &[Report] = &[
         sql: include_str!("../../queries/channels.sql"),
         total_sql: Some(include_str!("../../queries/channels_total.sql")),
     },
-    Report { name: "client_types", sql: include_str!("../../queries/client_types.sql"), total_sql: None },
-    Report { name: "unlocks", sql: include_str!("../../queries/unlocks.sql"), total_sql: None },
+    Report {
+        name: "client_types",
+        sql: include_str!("../../queries/client_types.sql"),
+        total_sql: None,
+    },
+    Report {
+        name: "unlocks",
+        sql: include_str!("../../queries/unlocks.sql"),
+        total_sql: None,
+    },
 ];
 
 /// Finds a built-in report by name.
@@ -59,6 +73,9 @@ impl Tables {
         self.context
             .execute(sql)
             .and_then(LazyFrame::collect)
-            .map_err(|source| ReportError::Query { name: name.to_owned(), source })
+            .map_err(|source| ReportError::Query {
+                name: name.to_owned(),
+                source,
+            })
     }
 }

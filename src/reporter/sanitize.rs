@@ -11,7 +11,10 @@ pub fn for_display(text: &str) -> String {
             '\u{1b}' => {
                 // CSI `ESC [ ... final` and two-byte `ESC x` sequences vanish whole.
                 if chars.next_if_eq(&'[').is_some() {
-                    while chars.next().is_some_and(|c| !('\u{40}'..='\u{7e}').contains(&c)) {}
+                    while chars
+                        .next()
+                        .is_some_and(|c| !('\u{40}'..='\u{7e}').contains(&c))
+                    {}
                 } else {
                     chars.next();
                 }
@@ -36,7 +39,10 @@ pub fn for_csv(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// A Markdown table cell: display-safe, with pipes and HTML brackets escaped.
 pub fn for_markdown(text: &str) -> String {
-    for_display(text).replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    for_display(text)
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -48,13 +54,23 @@ mod tests {
         assert_eq!(for_display("\u{1b}[31mred\u{1b}[0m text"), "red text");
         assert_eq!(for_display("a\tb\nc\rd\u{0}e\u{7f}f\u{9b}g"), "a b c defg");
         assert_eq!(for_display("user\u{202e}gpj.exe"), "usergpj.exe");
-        assert_eq!(for_display("Mozilla/5.0 (Windows NT 10.0) ünïcode"), "Mozilla/5.0 (Windows NT 10.0) ünïcode");
+        assert_eq!(
+            for_display("Mozilla/5.0 (Windows NT 10.0) ünïcode"),
+            "Mozilla/5.0 (Windows NT 10.0) ünïcode"
+        );
         assert_eq!(for_display("dangling\u{1b}"), "dangling");
     }
 
     #[test]
     fn csv_neutralises_formulas() {
-        for cell in ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(for_csv(cell), format!("'{cell}"));
         }
         for cell in ["web", "", "1.5", "a=b"] {

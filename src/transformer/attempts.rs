@@ -62,7 +62,10 @@ fn is_success(result: Option<&str>) -> bool {
 
 fn is_reset_succeeded_step(reason: Option<&str>) -> bool {
     reason.is_some_and(|reason| {
-        reason.trim().trim_end_matches('.').eq_ignore_ascii_case(RESET_SUCCEEDED_STEP)
+        reason
+            .trim()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(RESET_SUCCEEDED_STEP)
     })
 }
 
@@ -188,7 +191,15 @@ mod tests {
     const RESET: &str = "Reset password (self-service)";
 
     /// A hand-written row: id, correlation id, seconds after 08:00, activity, result, reason, client type.
-    fn row(id: &str, corr: &str, second: u32, activity: &str, result: &str, reason: &str, client_type: Option<&str>) -> Event {
+    fn row(
+        id: &str,
+        corr: &str,
+        second: u32,
+        activity: &str,
+        result: &str,
+        reason: &str,
+        client_type: Option<&str>,
+    ) -> Event {
         Event {
             id: id.into(),
             time: Some(Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, second).unwrap()),
@@ -218,26 +229,85 @@ mod tests {
     #[test]
     fn a_completed_reset_with_both_success_rows_counts_once() {
         let events = [
-            row("1", "c", 0, FLOW, "success", "User submitted their user ID", None),
-            row("2", "c", 9, FLOW, "success", "User successfully reset password", None),
-            row("3", "c", 9, RESET, "success", "Successfully completed reset.", Some("Logon")),
+            row(
+                "1",
+                "c",
+                0,
+                FLOW,
+                "success",
+                "User submitted their user ID",
+                None,
+            ),
+            row(
+                "2",
+                "c",
+                9,
+                FLOW,
+                "success",
+                "User successfully reset password",
+                None,
+            ),
+            row(
+                "3",
+                "c",
+                9,
+                RESET,
+                "success",
+                "Successfully completed reset.",
+                Some("Logon"),
+            ),
             row("4", "c", 10, "Reset user password", "success", "", None),
         ];
         let attempts = build(&events);
         assert_eq!(attempts.len(), 1);
         let attempt = &attempts[0];
-        assert_eq!((attempt.kind, attempt.completed, attempt.rows), (AttemptKind::Reset, true, 4));
+        assert_eq!(
+            (attempt.kind, attempt.completed, attempt.rows),
+            (AttemptKind::Reset, true, 4)
+        );
         assert_eq!(attempt.channel, "login_screen");
         assert_eq!(attempt.user.as_deref(), Some("ann@contoso.example"));
     }
 
     #[test]
     fn either_success_row_alone_completes() {
-        let flow_only = build(&[row("1", "a", 0, FLOW, "success", "User successfully reset password", None)]);
-        let reset_only = build(&[row("1", "b", 0, RESET, "success", "Successfully completed reset.", None)]);
+        let flow_only = build(&[row(
+            "1",
+            "a",
+            0,
+            FLOW,
+            "success",
+            "User successfully reset password",
+            None,
+        )]);
+        let reset_only = build(&[row(
+            "1",
+            "b",
+            0,
+            RESET,
+            "success",
+            "Successfully completed reset.",
+            None,
+        )]);
         let failed = build(&[
-            row("1", "c", 0, FLOW, "success", "User submitted a new password", None),
-            row("2", "c", 1, RESET, "failure", "FuzzyPolicyViolationInvalidPassword", None),
+            row(
+                "1",
+                "c",
+                0,
+                FLOW,
+                "success",
+                "User submitted a new password",
+                None,
+            ),
+            row(
+                "2",
+                "c",
+                1,
+                RESET,
+                "failure",
+                "FuzzyPolicyViolationInvalidPassword",
+                None,
+            ),
         ]);
         assert!(flow_only[0].completed && reset_only[0].completed);
         assert!(!failed[0].completed);
@@ -246,9 +316,33 @@ mod tests {
     #[test]
     fn client_type_is_the_earliest_non_empty_whatever_the_input_order() {
         let mut events = vec![
-            row("a", "c", 5, FLOW, "success", "User submitted a new password", Some("Web")),
-            row("b", "c", 1, FLOW, "success", "User was presented with verification options", None),
-            row("c", "c", 3, "Reset user password", "success", "", Some("Logon")),
+            row(
+                "a",
+                "c",
+                5,
+                FLOW,
+                "success",
+                "User submitted a new password",
+                Some("Web"),
+            ),
+            row(
+                "b",
+                "c",
+                1,
+                FLOW,
+                "success",
+                "User was presented with verification options",
+                None,
+            ),
+            row(
+                "c",
+                "c",
+                3,
+                "Reset user password",
+                "success",
+                "",
+                Some("Logon"),
+            ),
             row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
         ];
         for _ in 0..events.len() {
@@ -262,29 +356,105 @@ mod tests {
     #[test]
     fn unlock_rows_make_an_unlock_attempt() {
         let attempts = build(&[
-            row("1", "u", 0, FLOW, "success", "User submitted their user ID", None),
-            row("2", "u", 5, "Unlock user account (self-service)", "success", "", None),
-            row("3", "u", 6, FLOW, "success", "User successfully reset password", None),
+            row(
+                "1",
+                "u",
+                0,
+                FLOW,
+                "success",
+                "User submitted their user ID",
+                None,
+            ),
+            row(
+                "2",
+                "u",
+                5,
+                "Unlock user account (self-service)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "3",
+                "u",
+                6,
+                FLOW,
+                "success",
+                "User successfully reset password",
+                None,
+            ),
         ]);
-        assert_eq!((attempts[0].kind, attempts[0].completed), (AttemptKind::Unlock, true));
+        assert_eq!(
+            (attempts[0].kind, attempts[0].completed),
+            (AttemptKind::Unlock, true)
+        );
     }
 
     #[test]
     fn admin_resets_are_one_attempt_per_row() {
         let attempts = build(&[
-            row("1", "x", 0, "Reset password (by admin)", "success", "", None),
-            row("2", "x", 1, "Reset password (by admin)", "failure", "", None),
+            row(
+                "1",
+                "x",
+                0,
+                "Reset password (by admin)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "2",
+                "x",
+                1,
+                "Reset password (by admin)",
+                "failure",
+                "",
+                None,
+            ),
         ]);
-        let summary: Vec<_> = attempts.iter().map(|a| (a.id.as_str(), a.kind, a.channel.as_str(), a.completed)).collect();
-        assert_eq!(summary, vec![("1", AttemptKind::Admin, "admin", true), ("2", AttemptKind::Admin, "admin", false)]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| (a.id.as_str(), a.kind, a.channel.as_str(), a.completed))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("1", AttemptKind::Admin, "admin", true),
+                ("2", AttemptKind::Admin, "admin", false)
+            ]
+        );
     }
 
     #[test]
     fn other_activities_never_make_attempts() {
         let attempts = build(&[
-            row("1", "b", 0, "Blocked from self-service password reset", "success", "", Some("Logon")),
-            row("2", "p", 0, "Change password (self-service)", "success", "", None),
-            row("3", "s", 0, "Security info saved for self-service password reset", "success", "", None),
+            row(
+                "1",
+                "b",
+                0,
+                "Blocked from self-service password reset",
+                "success",
+                "",
+                Some("Logon"),
+            ),
+            row(
+                "2",
+                "p",
+                0,
+                "Change password (self-service)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "3",
+                "s",
+                0,
+                "Security info saved for self-service password reset",
+                "success",
+                "",
+                None,
+            ),
             row("4", "d", 0, "Reset user password", "success", "", None),
         ]);
         assert!(attempts.is_empty());

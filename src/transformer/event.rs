@@ -11,7 +11,10 @@ use crate::model::{ActivityKind, AuditRecord, Event};
 pub fn normalize(record: AuditRecord) -> Result<Event, String> {
     let time = match non_empty(record.activity_date_time) {
         None => None,
-        Some(text) => Some(parse_time(&text).ok_or_else(|| format!("activityDateTime `{text}` is not a date and time"))?),
+        Some(text) => Some(
+            parse_time(&text)
+                .ok_or_else(|| format!("activityDateTime `{text}` is not a date and time"))?,
+        ),
     };
     let (initiator_user, initiator_app) = match record.initiated_by {
         Some(initiator) => (initiator.user, initiator.app),
@@ -22,8 +25,12 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
         .iter()
         .find(|target| target.user_principal_name.is_some() || is_user(target.kind.as_deref()))
         .or(record.target_resources.first());
-    let user_ip = initiator_user.as_ref().and_then(|user| non_empty(user.ip_address.clone()));
-    let ip_address = user_ip.or_else(|| non_empty(record.caller_ip_address)).map(|ip| normalize_ip(&ip));
+    let user_ip = initiator_user
+        .as_ref()
+        .and_then(|user| non_empty(user.ip_address.clone()));
+    let ip_address = user_ip
+        .or_else(|| non_empty(record.caller_ip_address))
+        .map(|ip| normalize_ip(&ip));
 
     let mut client_type = None;
     let mut detail_user_agent = None;
@@ -38,7 +45,9 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
                 }
                 continue;
             }
-            "user-agent" | "useragent" if detail_user_agent.is_none() && !value.trim().is_empty() => {
+            "user-agent" | "useragent"
+                if detail_user_agent.is_none() && !value.trim().is_empty() =>
+            {
                 detail_user_agent = Some(value.trim().to_owned());
             }
             _ => {}
@@ -56,8 +65,12 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
         result: non_empty(record.result),
         result_reason: non_empty(record.result_reason),
         correlation_id: non_empty(record.correlation_id),
-        initiator_upn: initiator_user.as_ref().and_then(|user| non_empty(user.user_principal_name.clone())),
-        initiator_id: initiator_user.as_ref().and_then(|user| non_empty(user.id.clone())),
+        initiator_upn: initiator_user
+            .as_ref()
+            .and_then(|user| non_empty(user.user_principal_name.clone())),
+        initiator_id: initiator_user
+            .as_ref()
+            .and_then(|user| non_empty(user.id.clone())),
         initiator_app: initiator_app.and_then(|app| non_empty(app.display_name)),
         target_upn: target.and_then(|target| non_empty(target.user_principal_name.clone())),
         target_id: target.and_then(|target| non_empty(target.id.clone())),
@@ -85,7 +98,10 @@ fn non_empty(text: Option<String>) -> Option<String> {
 
 /// Lowercase with every whitespace character removed: how detail keys are compared.
 fn squashed_lowercase(key: &str) -> String {
-    key.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    key.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Parses an audit timestamp: RFC 3339 with any number of fractional digits and `Z` or an
@@ -105,7 +121,10 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 /// text that is no address is kept trimmed, as found.
 pub fn normalize_ip(text: &str) -> String {
     let text = text.trim();
-    let unbracketed = text.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(text);
+    let unbracketed = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(text);
     unbracketed
         .parse::<IpAddr>()
         .or_else(|_| text.parse::<SocketAddr>().map(|socket| socket.ip()))
@@ -119,22 +138,38 @@ mod tests {
     use crate::model::{Detail, Initiator, TargetResource, UserIdentity};
 
     fn detail(key: &str, value: &str) -> Detail {
-        Detail { key: Some(key.into()), value: Some(value.into()) }
+        Detail {
+            key: Some(key.into()),
+            value: Some(value.into()),
+        }
     }
 
     #[test]
     fn timestamps_with_up_to_seven_fractional_digits() {
         let cases = [
             ("2026-10-01T08:00:00Z", "2026-10-01T08:00:00+00:00"),
-            ("2026-10-01T08:00:00.1234567Z", "2026-10-01T08:00:00.123456700+00:00"),
-            ("2026-10-01T08:00:00.1234567+00:00", "2026-10-01T08:00:00.123456700+00:00"),
-            ("2026-10-01T10:00:00.5+02:00", "2026-10-01T08:00:00.500+00:00"),
+            (
+                "2026-10-01T08:00:00.1234567Z",
+                "2026-10-01T08:00:00.123456700+00:00",
+            ),
+            (
+                "2026-10-01T08:00:00.1234567+00:00",
+                "2026-10-01T08:00:00.123456700+00:00",
+            ),
+            (
+                "2026-10-01T10:00:00.5+02:00",
+                "2026-10-01T08:00:00.500+00:00",
+            ),
             ("2026-10-01T08:00:00.12z", "2026-10-01T08:00:00.120+00:00"),
             ("2026-10-01 08:00:00.123", "2026-10-01T08:00:00.123+00:00"),
             (" 2026-10-01T08:00:00 ", "2026-10-01T08:00:00+00:00"),
         ];
         for (text, want) in cases {
-            assert_eq!(parse_time(text).map(|t| t.to_rfc3339()), Some(want.to_owned()), "{text}");
+            assert_eq!(
+                parse_time(text).map(|t| t.to_rfc3339()),
+                Some(want.to_owned()),
+                "{text}"
+            );
         }
         for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "1696147200"] {
             assert_eq!(parse_time(bad), None, "{bad}");
@@ -160,7 +195,13 @@ mod tests {
 
     #[test]
     fn client_type_key_ignores_case_and_spaces() {
-        for key in ["ClientType", "clientType", "Client Type", "CLIENTTYPE", " client\ttype "] {
+        for key in [
+            "ClientType",
+            "clientType",
+            "Client Type",
+            "CLIENTTYPE",
+            " client\ttype ",
+        ] {
             let record = AuditRecord {
                 id: Some("a".into()),
                 additional_details: vec![detail("MethodsUsed", "SMS"), detail(key, " Logon ")],
@@ -168,7 +209,10 @@ mod tests {
             };
             let event = normalize(record).unwrap();
             assert_eq!(event.client_type.as_deref(), Some("Logon"), "{key}");
-            assert_eq!(event.details, vec![("MethodsUsed".to_owned(), "SMS".to_owned())]);
+            assert_eq!(
+                event.details,
+                vec![("MethodsUsed".to_owned(), "SMS".to_owned())]
+            );
         }
     }
 
@@ -178,13 +222,19 @@ mod tests {
             additional_details: vec![detail("ClientType", ""), detail("Client Type", "Web")],
             ..AuditRecord::default()
         };
-        assert_eq!(normalize(record).unwrap().client_type.as_deref(), Some("Web"));
+        assert_eq!(
+            normalize(record).unwrap().client_type.as_deref(),
+            Some("Web")
+        );
     }
 
     #[test]
     fn ip_falls_back_to_the_caller_address_and_empty_is_null() {
         let user = |ip: Option<&str>| Initiator {
-            user: Some(UserIdentity { ip_address: ip.map(Into::into), ..UserIdentity::default() }),
+            user: Some(UserIdentity {
+                ip_address: ip.map(Into::into),
+                ..UserIdentity::default()
+            }),
             app: None,
         };
         let with = |ip, caller: Option<&str>| AuditRecord {
@@ -192,10 +242,31 @@ mod tests {
             caller_ip_address: caller.map(Into::into),
             ..AuditRecord::default()
         };
-        assert_eq!(normalize(with(Some("1.2.3.4"), Some("5.6.7.8"))).unwrap().ip_address.as_deref(), Some("1.2.3.4"));
-        assert_eq!(normalize(with(Some(""), Some("5.6.7.8"))).unwrap().ip_address.as_deref(), Some("5.6.7.8"));
-        assert_eq!(normalize(with(None, Some("5.6.7.8"))).unwrap().ip_address.as_deref(), Some("5.6.7.8"));
-        assert_eq!(normalize(with(Some(" "), Some(""))).unwrap().ip_address, None);
+        assert_eq!(
+            normalize(with(Some("1.2.3.4"), Some("5.6.7.8")))
+                .unwrap()
+                .ip_address
+                .as_deref(),
+            Some("1.2.3.4")
+        );
+        assert_eq!(
+            normalize(with(Some(""), Some("5.6.7.8")))
+                .unwrap()
+                .ip_address
+                .as_deref(),
+            Some("5.6.7.8")
+        );
+        assert_eq!(
+            normalize(with(None, Some("5.6.7.8")))
+                .unwrap()
+                .ip_address
+                .as_deref(),
+            Some("5.6.7.8")
+        );
+        assert_eq!(
+            normalize(with(Some(" "), Some(""))).unwrap().ip_address,
+            None
+        );
     }
 
     #[test]
@@ -204,17 +275,34 @@ mod tests {
             additional_details: vec![detail("User-Agent", "Mozilla/5.0")],
             ..AuditRecord::default()
         };
-        assert_eq!(normalize(record.clone()).unwrap().user_agent.as_deref(), Some("Mozilla/5.0"));
-        let record = AuditRecord { user_agent: Some("curl/8".into()), ..record };
-        assert_eq!(normalize(record).unwrap().user_agent.as_deref(), Some("curl/8"));
+        assert_eq!(
+            normalize(record.clone()).unwrap().user_agent.as_deref(),
+            Some("Mozilla/5.0")
+        );
+        let record = AuditRecord {
+            user_agent: Some("curl/8".into()),
+            ..record
+        };
+        assert_eq!(
+            normalize(record).unwrap().user_agent.as_deref(),
+            Some("curl/8")
+        );
     }
 
     #[test]
     fn target_prefers_the_user_resource() {
         let record = AuditRecord {
             target_resources: vec![
-                TargetResource { id: Some("group".into()), kind: Some("Group".into()), ..TargetResource::default() },
-                TargetResource { id: Some("u1".into()), kind: Some("User".into()), ..TargetResource::default() },
+                TargetResource {
+                    id: Some("group".into()),
+                    kind: Some("Group".into()),
+                    ..TargetResource::default()
+                },
+                TargetResource {
+                    id: Some("u1".into()),
+                    kind: Some("User".into()),
+                    ..TargetResource::default()
+                },
             ],
             ..AuditRecord::default()
         };
@@ -223,7 +311,10 @@ mod tests {
 
     #[test]
     fn a_bad_time_is_an_error_and_a_missing_one_is_not() {
-        let bad = AuditRecord { activity_date_time: Some("soon".into()), ..AuditRecord::default() };
+        let bad = AuditRecord {
+            activity_date_time: Some("soon".into()),
+            ..AuditRecord::default()
+        };
         assert!(normalize(bad).unwrap_err().contains("soon"));
         assert_eq!(normalize(AuditRecord::default()).unwrap().time, None);
     }

@@ -54,9 +54,12 @@ impl ChannelRules {
 
     /// Parses and validates a rules file.
     pub fn from_toml(text: &str) -> Result<Self, RulesError> {
-        let file: RulesFile = toml::from_str(text).map_err(|err| RulesError(err.to_string().trim_end().to_owned()))?;
+        let file: RulesFile = toml::from_str(text)
+            .map_err(|err| RulesError(err.to_string().trim_end().to_owned()))?;
         if file.rule.is_empty() {
-            return Err(RulesError("no [[rule]] in the file: every attempt would be `unknown`".into()));
+            return Err(RulesError(
+                "no [[rule]] in the file: every attempt would be `unknown`".into(),
+            ));
         }
         let mut rules = Vec::with_capacity(file.rule.len());
         for (index, spec) in file.rule.into_iter().enumerate() {
@@ -71,7 +74,9 @@ impl ChannelRules {
                 )));
             }
             if spec.client_type.is_empty() && spec.user_agent.is_empty() {
-                return Err(RulesError(format!("rule {position} (`{channel}`): it has no `client_type` or `user_agent` pattern")));
+                return Err(RulesError(format!(
+                    "rule {position} (`{channel}`): it has no `client_type` or `user_agent` pattern"
+                )));
             }
             let lower = |patterns: Vec<String>, field: &str| -> Result<Vec<String>, RulesError> {
                 patterns
@@ -97,7 +102,11 @@ impl ChannelRules {
             let text = text?.to_lowercase();
             self.rules
                 .iter()
-                .find(|rule| patterns(rule).iter().any(|pattern| text.contains(pattern.as_str())))
+                .find(|rule| {
+                    patterns(rule)
+                        .iter()
+                        .any(|pattern| text.contains(pattern.as_str()))
+                })
                 .map(|rule| rule.channel.as_str())
         };
         first_match(client_type, |rule| &rule.client_type)
@@ -109,7 +118,12 @@ impl ChannelRules {
     /// then `unknown`, then `admin`.
     pub fn channels(&self) -> Vec<&str> {
         let mut channels: Vec<&str> = Vec::new();
-        for name in self.rules.iter().map(|rule| rule.channel.as_str()).chain([UNKNOWN_CHANNEL, ADMIN_CHANNEL]) {
+        for name in self
+            .rules
+            .iter()
+            .map(|rule| rule.channel.as_str())
+            .chain([UNKNOWN_CHANNEL, ADMIN_CHANNEL])
+        {
             if !channels.contains(&name) {
                 channels.push(name);
             }
@@ -150,14 +164,21 @@ mod tests {
             (Some("Kiosk"), Some("Mozilla/5.0"), "web"),
         ];
         for (client_type, user_agent, want) in cases {
-            assert_eq!(rules.classify(client_type, user_agent), want, "{client_type:?} {user_agent:?}");
+            assert_eq!(
+                rules.classify(client_type, user_agent),
+                want,
+                "{client_type:?} {user_agent:?}"
+            );
         }
     }
 
     #[test]
     fn channels_come_in_rule_order_then_unknown_and_admin() {
         let rules = ChannelRules::from_toml(RULES).unwrap();
-        assert_eq!(rules.channels(), ["login_screen", "web", "unknown", "admin"]);
+        assert_eq!(
+            rules.channels(),
+            ["login_screen", "web", "unknown", "admin"]
+        );
     }
 
     #[test]
@@ -172,16 +193,31 @@ mod tests {
     fn invalid_rules_are_explained() {
         let cases = [
             ("", "no [[rule]]"),
-            ("[[rule]]\nchannel = \"x\"\n", "no `client_type` or `user_agent`"),
-            ("[[rule]]\nchannel = \"admin\"\nclient_type = [\"a\"]\n", "reserved"),
-            ("[[rule]]\nchannel = \"x\"\nclient_type = [\" \"]\n", "empty `client_type` pattern"),
-            ("[[rule]]\nchannel = \"x\"\nclienttype = [\"a\"]\n", "unknown field"),
+            (
+                "[[rule]]\nchannel = \"x\"\n",
+                "no `client_type` or `user_agent`",
+            ),
+            (
+                "[[rule]]\nchannel = \"admin\"\nclient_type = [\"a\"]\n",
+                "reserved",
+            ),
+            (
+                "[[rule]]\nchannel = \"x\"\nclient_type = [\" \"]\n",
+                "empty `client_type` pattern",
+            ),
+            (
+                "[[rule]]\nchannel = \"x\"\nclienttype = [\"a\"]\n",
+                "unknown field",
+            ),
             ("[[rule]]\nchannel = 5\n", "invalid type"),
             ("[[rule]\n", "TOML"),
         ];
         for (text, want) in cases {
             let err = ChannelRules::from_toml(text).unwrap_err().to_string();
-            assert!(err.contains(want) || (want == "TOML" && !err.is_empty()), "{text:?}: {err}");
+            assert!(
+                err.contains(want) || (want == "TOML" && !err.is_empty()),
+                "{text:?}: {err}"
+            );
         }
     }
 }

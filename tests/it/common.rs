@@ -21,7 +21,8 @@ pub fn sample(path: &str) -> PathBuf {
 
 /// The generator's ground truth for the sample tenant.
 pub fn truth() -> Value {
-    serde_json::from_slice(&std::fs::read(sample("truth.json")).expect("data/sample/truth.json")).expect("truth.json is JSON")
+    serde_json::from_slice(&std::fs::read(sample("truth.json")).expect("data/sample/truth.json"))
+        .expect("truth.json is JSON")
 }
 
 pub fn ssprlens() -> Command {
@@ -55,7 +56,11 @@ pub fn csv_by_first_column(text: &str) -> BTreeMap<String, BTreeMap<String, Stri
         .map(|line| {
             let cells: Vec<&str> = line.split(',').collect();
             assert_eq!(cells.len(), header.len(), "{line}");
-            let row: BTreeMap<String, String> = header.iter().zip(&cells).map(|(h, c)| (h.to_string(), c.to_string())).collect();
+            let row: BTreeMap<String, String> = header
+                .iter()
+                .zip(&cells)
+                .map(|(h, c)| (h.to_string(), c.to_string()))
+                .collect();
             (cells[0].to_owned(), row)
         })
         .collect()
@@ -68,20 +73,29 @@ pub fn assert_channels(csv: &str, truth: &Value, fields: &[&str]) {
     let truth = truth.as_object().expect("channels truth is an object");
     for (channel, row) in &rows {
         for field in fields {
-            let want = truth.get(channel).map_or(0, |numbers| numbers[*field].as_u64().expect("a count"));
+            let want = truth
+                .get(channel)
+                .map_or(0, |numbers| numbers[*field].as_u64().expect("a count"));
             assert_eq!(row[*field], want.to_string(), "{channel} {field}\n{csv}");
         }
     }
     for channel in truth.keys() {
-        assert!(rows.contains_key(channel), "channel {channel} missing\n{csv}");
+        assert!(
+            rows.contains_key(channel),
+            "channel {channel} missing\n{csv}"
+        );
     }
 }
 
 /// Decompresses a gzip file into `dir` under `name`.
 pub fn gunzip(path: &Path, dir: &Path, name: &str) -> PathBuf {
     let mut text = Vec::new();
-    MultiGzDecoder::new(File::open(path).expect("gz file")).read_to_end(&mut text).expect("gzip");
+    MultiGzDecoder::new(File::open(path).expect("gz file"))
+        .read_to_end(&mut text)
+        .expect("gzip");
     let out = dir.join(name);
-    File::create(&out).and_then(|mut file| file.write_all(&text)).expect("write");
+    File::create(&out)
+        .and_then(|mut file| file.write_all(&text))
+        .expect("write");
     out
 }

@@ -10,6 +10,7 @@
 //! - e: an unlock (client type MobileApp: channel other), successful; IP 203.0.113.5;
 //! - f, g: admin resets, success (IP 192.0.2.10) and failure (no IP);
 //! - h, i: a block and a password change, which are never attempts.
+//!
 //! So: 6 resets (login_screen 1, web 2, unknown 1, admin 2), 3 completed (a, d, f), 6 users,
 //! 4 distinct IPs; each completed channel holds a third of the completions. The expected CSVs
 //! in `tests/golden/` follow from that by hand.
@@ -28,8 +29,12 @@ fn every_query_file_matches_its_golden_output() {
     for query in queries {
         let name = query.file_stem().unwrap().to_string_lossy().into_owned();
         let golden = root().join("tests/golden").join(format!("{name}.csv"));
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|_| panic!("queries/{name}.sql has no golden output {}", golden.display()));
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
+            panic!(
+                "queries/{name}.sql has no golden output {}",
+                golden.display()
+            )
+        });
         let got = run_ok(&[
             "report",
             "--input",
@@ -48,8 +53,18 @@ fn every_query_file_matches_its_golden_output() {
 #[test]
 fn built_in_reports_are_the_query_files() {
     for name in ["channels", "client_types", "unlocks"] {
-        let builtin = run_ok(&["report", "--input", "tests/fixtures/golden.ndjson", "--report", name, "--format", "csv"]);
-        let golden = std::fs::read_to_string(root().join("tests/golden").join(format!("{name}.csv"))).unwrap();
+        let builtin = run_ok(&[
+            "report",
+            "--input",
+            "tests/fixtures/golden.ndjson",
+            "--report",
+            name,
+            "--format",
+            "csv",
+        ]);
+        let golden =
+            std::fs::read_to_string(root().join("tests/golden").join(format!("{name}.csv")))
+                .unwrap();
         assert_eq!(builtin, golden, "{name}");
     }
 }

@@ -17,17 +17,51 @@ fn channels_of(inputs: &[&str]) -> String {
 fn every_shape_gives_the_ground_truth() {
     let truth = truth();
     let dir = tempfile::tempdir().unwrap();
-    let plain = |name: &str, out: &str| gunzip(&sample(name), dir.path(), out).to_string_lossy().into_owned();
+    let plain = |name: &str, out: &str| {
+        gunzip(&sample(name), dir.path(), out)
+            .to_string_lossy()
+            .into_owned()
+    };
     let shapes = [
-        ("NDJSON", sample("audit.ndjson").to_string_lossy().into_owned()),
-        ("NDJSON gzip", sample("shapes/audit.ndjson.gz").to_string_lossy().into_owned()),
-        ("Graph pages (gzip, a directory)", sample("shapes/graph").to_string_lossy().into_owned()),
-        ("portal JSON array (gzip)", sample("shapes/portal.json.gz").to_string_lossy().into_owned()),
-        ("Azure Monitor records (gzip)", sample("shapes/monitor.json.gz").to_string_lossy().into_owned()),
-        ("portal JSON array", plain("shapes/portal.json.gz", "portal.json")),
+        (
+            "NDJSON",
+            sample("audit.ndjson").to_string_lossy().into_owned(),
+        ),
+        (
+            "NDJSON gzip",
+            sample("shapes/audit.ndjson.gz")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        (
+            "Graph pages (gzip, a directory)",
+            sample("shapes/graph").to_string_lossy().into_owned(),
+        ),
+        (
+            "portal JSON array (gzip)",
+            sample("shapes/portal.json.gz")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        (
+            "Azure Monitor records (gzip)",
+            sample("shapes/monitor.json.gz")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        (
+            "portal JSON array",
+            plain("shapes/portal.json.gz", "portal.json"),
+        ),
         // The content decides the format, not the name.
-        ("Azure Monitor records named .ndjson", plain("shapes/monitor.json.gz", "monitor.ndjson")),
-        ("Graph page without .gz", plain("shapes/graph/page-0001.json.gz", "page.txt")),
+        (
+            "Azure Monitor records named .ndjson",
+            plain("shapes/monitor.json.gz", "monitor.ndjson"),
+        ),
+        (
+            "Graph page without .gz",
+            plain("shapes/graph/page-0001.json.gz", "page.txt"),
+        ),
     ];
     for (shape, path) in &shapes[..7] {
         let csv = channels_of(&[path]);
@@ -53,7 +87,11 @@ fn the_same_records_in_every_shape_at_once_count_once() {
 #[test]
 fn duplicates_are_dropped_and_counted() {
     let truth = truth();
-    let (code, _, stderr) = run(&["report", "--input", sample("audit.ndjson").to_str().unwrap()]);
+    let (code, _, stderr) = run(&[
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     let want = format!(
         "{} records, {} duplicates dropped, 0 rejected",
@@ -69,20 +107,48 @@ fn malformed_lines_are_named_kept_and_the_rest_counted() {
     let rejects = dir.path().join("rejects.ndjson");
     let input = sample("shapes/with-errors.ndjson.gz");
     let (code, stdout, stderr) = run(&[
-        "report", "--input", input.to_str().unwrap(), "--format", "csv", "--rejects", rejects.to_str().unwrap(),
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--rejects",
+        rejects.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert_channels(&stdout, &truth["channels"], &ALL_FIELDS);
-    let lines: Vec<u64> = truth["with_errors"]["malformed_lines"].as_array().unwrap().iter().map(|l| l.as_u64().unwrap()).collect();
+    let lines: Vec<u64> = truth["with_errors"]["malformed_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
     for line in &lines {
-        assert!(stderr.contains(&format!("with-errors.ndjson.gz:{line}: ")), "line {line} not named in:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("with-errors.ndjson.gz:{line}: ")),
+            "line {line} not named in:\n{stderr}"
+        );
     }
-    assert!(stderr.contains(&format!("{} rejected", lines.len())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} rejected", lines.len())),
+        "{stderr}"
+    );
     // The rejects file holds the bad lines verbatim, one per line.
     let plain = gunzip(&input, dir.path(), "with-errors.ndjson");
-    let source: Vec<String> = std::fs::read_to_string(plain).unwrap().lines().map(str::to_owned).collect();
-    let kept: Vec<String> = std::fs::read_to_string(&rejects).unwrap().lines().map(str::to_owned).collect();
-    let want: Vec<String> = lines.iter().map(|line| source[*line as usize - 1].clone()).collect();
+    let source: Vec<String> = std::fs::read_to_string(plain)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let kept: Vec<String> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let want: Vec<String> = lines
+        .iter()
+        .map(|line| source[*line as usize - 1].clone())
+        .collect();
     assert_eq!(kept, want);
 }
 
@@ -91,12 +157,24 @@ fn strict_turns_rejects_into_a_failure_that_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("channels.csv");
     let (code, _, stderr) = run(&[
-        "report", "--input", sample("shapes/with-errors.ndjson.gz").to_str().unwrap(), "--strict", "--out", out.to_str().unwrap(),
+        "report",
+        "--input",
+        sample("shapes/with-errors.ndjson.gz").to_str().unwrap(),
+        "--strict",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("--strict"), "{stderr}");
     assert!(!out.exists());
-    let (code, _, _) = run(&["report", "--input", sample("audit.ndjson").to_str().unwrap(), "--strict", "--out", out.to_str().unwrap()]);
+    let (code, _, _) = run(&[
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+        "--strict",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     assert!(out.exists());
 }
@@ -111,17 +189,40 @@ fn bad_files_are_rejects_and_the_other_inputs_still_count() {
     };
     let empty = write("empty.json", b"");
     let text = write("notes.json", b"This is not an export.\nNeither is this.\n");
-    let truncated = write("cut.json", b"{\"value\": [{\"id\": \"x1\", \"correlationId\": \"zz\", \"activityDisplayName\": \"Res");
+    let truncated = write(
+        "cut.json",
+        b"{\"value\": [{\"id\": \"x1\", \"correlationId\": \"zz\", \"activityDisplayName\": \"Res",
+    );
     let gzip_garbage = write("broken.json.gz", &[0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]);
     let good = sample("audit.ndjson");
     let (code, stdout, stderr) = run(&[
-        "report", "--format", "csv", "--input", &empty, "--input", &text, "--input", &truncated, "--input", &gzip_garbage,
-        "--input", good.to_str().unwrap(),
+        "report",
+        "--format",
+        "csv",
+        "--input",
+        &empty,
+        "--input",
+        &text,
+        "--input",
+        &truncated,
+        "--input",
+        &gzip_garbage,
+        "--input",
+        good.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert_channels(&stdout, &truth()["channels"], &ALL_FIELDS);
-    for (name, why) in [("empty.json", "empty file"), ("notes.json", "not a supported export"), ("cut.json:1", "truncated"), ("broken.json.gz", "")] {
-        assert!(stderr.contains(&format!("rejected {}/{name}", dir.path().display())) && stderr.contains(why), "{name}: {stderr}");
+    for (name, why) in [
+        ("empty.json", "empty file"),
+        ("notes.json", "not a supported export"),
+        ("cut.json:1", "truncated"),
+        ("broken.json.gz", ""),
+    ] {
+        assert!(
+            stderr.contains(&format!("rejected {}/{name}", dir.path().display()))
+                && stderr.contains(why),
+            "{name}: {stderr}"
+        );
     }
     assert!(stderr.contains(" 4 rejected"), "{stderr}");
 }
@@ -130,13 +231,19 @@ fn bad_files_are_rejects_and_the_other_inputs_still_count() {
 fn a_missing_path_or_no_record_at_all_fails_with_exit_3() {
     let (code, _, stderr) = run(&["report", "--input", "no/such/export.json"]);
     assert_eq!(code, 3);
-    assert!(stderr.contains("no/such/export.json") && stderr.contains("no such file"), "{stderr}");
+    assert!(
+        stderr.contains("no/such/export.json") && stderr.contains("no such file"),
+        "{stderr}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junk.ndjson");
     std::fs::write(&path, "junk\n").unwrap();
     let (code, _, stderr) = run(&["report", "--input", path.to_str().unwrap()]);
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("no input held a single audit record"), "{stderr}");
+    assert!(
+        stderr.contains("no input held a single audit record"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -144,8 +251,16 @@ fn since_and_until_select_attempts_by_their_first_row() {
     let truth = truth();
     for window in truth["windows"].as_array().unwrap() {
         let csv = run_ok(&[
-            "report", "--input", sample("audit.ndjson").to_str().unwrap(), "--format", "csv", "--quiet",
-            "--since", window["since"].as_str().unwrap(), "--until", window["until"].as_str().unwrap(),
+            "report",
+            "--input",
+            sample("audit.ndjson").to_str().unwrap(),
+            "--format",
+            "csv",
+            "--quiet",
+            "--since",
+            window["since"].as_str().unwrap(),
+            "--until",
+            window["until"].as_str().unwrap(),
         ]);
         assert_channels(&csv, &window["channels"], &["attempts", "completed"]);
     }
@@ -155,26 +270,62 @@ fn since_and_until_select_attempts_by_their_first_row() {
 fn client_types_and_unlocks_match_the_truth() {
     let truth = truth();
     let input = sample("audit.ndjson");
-    let csv = run_ok(&["report", "--input", input.to_str().unwrap(), "--report", "client_types", "--format", "json", "--quiet"]);
+    let csv = run_ok(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--report",
+        "client_types",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
     let rows: serde_json::Value = serde_json::from_str(&csv).unwrap();
     let want = truth["client_types"].as_object().unwrap();
     let mut seen = 0;
     for row in rows.as_array().unwrap() {
-        let (value, channel) = (row["client_type"].as_str().unwrap(), row["channel"].as_str().unwrap());
+        let (value, channel) = (
+            row["client_type"].as_str().unwrap(),
+            row["channel"].as_str().unwrap(),
+        );
         if row["attempts"] == 0 {
             continue; // a client type seen on unlocks only
         }
         let truth_row = &want[value]["by_channel"][channel];
         assert_eq!(row["attempts"], truth_row["attempts"], "{value} {channel}");
-        assert_eq!(row["completed"], truth_row["completed"], "{value} {channel}");
+        assert_eq!(
+            row["completed"], truth_row["completed"],
+            "{value} {channel}"
+        );
         seen += 1;
     }
-    let pairs: usize = want.values().map(|v| v["by_channel"].as_object().unwrap().len()).sum();
+    let pairs: usize = want
+        .values()
+        .map(|v| v["by_channel"].as_object().unwrap().len())
+        .sum();
     assert_eq!(seen, pairs);
-    let csv = run_ok(&["report", "--input", input.to_str().unwrap(), "--report", "unlocks", "--format", "csv", "--quiet"]);
+    let csv = run_ok(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--report",
+        "unlocks",
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
     let (attempts, completed) = csv.lines().skip(1).fold((0, 0), |(a, c), line| {
         let cells: Vec<&str> = line.split(',').collect();
-        (a + cells[1].parse::<u64>().unwrap(), c + cells[2].parse::<u64>().unwrap())
+        (
+            a + cells[1].parse::<u64>().unwrap(),
+            c + cells[2].parse::<u64>().unwrap(),
+        )
     });
-    assert_eq!((attempts, completed), (truth["unlocks"]["attempts"].as_u64().unwrap(), truth["unlocks"]["completed"].as_u64().unwrap()));
+    assert_eq!(
+        (attempts, completed),
+        (
+            truth["unlocks"]["attempts"].as_u64().unwrap(),
+            truth["unlocks"]["completed"].as_u64().unwrap()
+        )
+    );
 }

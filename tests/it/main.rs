@@ -2,6 +2,7 @@
 //! polars), one module per area.
 
 mod common;
+mod generator;
 mod golden;
 mod inputs;
 mod outputs;

@@ -10,14 +10,28 @@ use super::common::{run, run_ok, sample, truth};
 fn parquet_output_reads_back_with_the_truth() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("channels.parquet");
-    run_ok(&["report", "--input", sample("audit.ndjson").to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    let frame = ParquetReader::new(File::open(&out).unwrap()).finish().unwrap();
+    run_ok(&[
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let frame = ParquetReader::new(File::open(&out).unwrap())
+        .finish()
+        .unwrap();
     let channels = frame.column("channel").unwrap().str().unwrap().clone();
-    let attempts = frame.column("attempts").unwrap().cast(&DataType::UInt64).unwrap();
+    let attempts = frame
+        .column("attempts")
+        .unwrap()
+        .cast(&DataType::UInt64)
+        .unwrap();
     let attempts = attempts.u64().unwrap();
     let truth = truth();
     for (channel, attempts) in channels.iter().zip(attempts.iter()) {
-        let want = truth["channels"][channel.unwrap()]["attempts"].as_u64().unwrap_or(0);
+        let want = truth["channels"][channel.unwrap()]["attempts"]
+            .as_u64()
+            .unwrap_or(0);
         assert_eq!(attempts, Some(want), "{channel:?}");
     }
 }
@@ -27,13 +41,38 @@ fn the_terminal_table_has_a_total_row_and_the_files_do_not() {
     let input = sample("audit.ndjson");
     let table = run_ok(&["report", "--input", input.to_str().unwrap(), "--quiet"]);
     let truth = truth();
-    let total: u64 = truth["channels"].as_object().unwrap().values().map(|c| c["attempts"].as_u64().unwrap()).sum();
-    let total_line = table.lines().find(|line| line.contains("total")).expect("a total row");
+    let total: u64 = truth["channels"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["attempts"].as_u64().unwrap())
+        .sum();
+    let total_line = table
+        .lines()
+        .find(|line| line.contains("total"))
+        .expect("a total row");
     assert!(total_line.contains(&format!(" {total} ")), "{total_line}");
-    let csv = run_ok(&["report", "--input", input.to_str().unwrap(), "--format", "csv", "--quiet"]);
+    let csv = run_ok(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
     assert!(!csv.contains("total"));
-    let markdown = run_ok(&["report", "--input", input.to_str().unwrap(), "--format", "markdown", "--quiet"]);
-    assert!(markdown.starts_with("| channel | attempts | completed |"), "{markdown}");
+    let markdown = run_ok(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--quiet",
+    ]);
+    assert!(
+        markdown.starts_with("| channel | attempts | completed |"),
+        "{markdown}"
+    );
 }
 
 #[test]
@@ -46,31 +85,69 @@ fn hostile_text_is_neutralised_in_csv_and_stripped_on_the_terminal() {
         "additionalDetails": [{"key": "ClientType", "value": "@SUM(A1)\u{1b}[2J\u{7}"}]
     });
     std::fs::write(&input, format!("{record}\n")).unwrap();
-    let args = ["report", "--input", input.to_str().unwrap(), "--report", "client_types", "--quiet"];
+    let args = [
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--report",
+        "client_types",
+        "--quiet",
+    ];
     let csv = run_ok(&[&args[..], &["--format", "csv"]].concat());
     assert!(csv.contains("'@SUM(A1)"), "{csv}");
     let table = run_ok(&args);
-    assert!(table.contains("@SUM(A1)") && !table.contains('\u{1b}') && !table.contains('\u{7}'), "{table:?}");
+    assert!(
+        table.contains("@SUM(A1)") && !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
     let json = run_ok(&[&args[..], &["--format", "json"]].concat());
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(rows[0]["client_type"], "@SUM(A1)\u{1b}[2J\u{7}", "JSON keeps the value verbatim");
+    assert_eq!(
+        rows[0]["client_type"], "@SUM(A1)\u{1b}[2J\u{7}",
+        "JSON keeps the value verbatim"
+    );
 }
 
 #[test]
 fn a_users_own_query_runs_over_the_tables() {
     let dir = tempfile::tempdir().unwrap();
     let query = dir.path().join("per_kind.sql");
-    std::fs::write(&query, "SELECT kind, COUNT(*) AS n FROM attempts GROUP BY kind ORDER BY kind").unwrap();
-    let csv = run_ok(&["report", "--input", sample("audit.ndjson").to_str().unwrap(), "--query", query.to_str().unwrap(), "--format", "csv", "--quiet"]);
+    std::fs::write(
+        &query,
+        "SELECT kind, COUNT(*) AS n FROM attempts GROUP BY kind ORDER BY kind",
+    )
+    .unwrap();
+    let csv = run_ok(&[
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+        "--query",
+        query.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
     let truth = truth();
-    let resets: u64 = truth["channels"].as_object().unwrap().iter().filter(|(c, _)| *c != "admin").map(|(_, v)| v["attempts"].as_u64().unwrap()).sum();
+    let resets: u64 = truth["channels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(c, _)| *c != "admin")
+        .map(|(_, v)| v["attempts"].as_u64().unwrap())
+        .sum();
     let want = format!(
         "kind,n\nadmin,{}\nreset,{resets}\nunlock,{}\n",
         truth["channels"]["admin"]["attempts"], truth["unlocks"]["attempts"]
     );
     assert_eq!(csv, want);
     std::fs::write(&query, "SELECT nope FROM nowhere").unwrap();
-    let (code, _, stderr) = run(&["report", "--input", sample("audit.ndjson").to_str().unwrap(), "--query", query.to_str().unwrap()]);
+    let (code, _, stderr) = run(&[
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+        "--query",
+        query.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("query `per_kind` failed"), "{stderr}");
 }
@@ -80,10 +157,30 @@ fn usage_errors_exit_2_with_one_clear_line() {
     let input = sample("audit.ndjson");
     let input = input.to_str().unwrap();
     for (args, want) in [
-        (vec!["report", "--input", input, "--report", "nope"], "no report named `nope`"),
-        (vec!["report", "--input", input, "--since", "2026-11-02", "--until", "2026-11-01"], "is after --until"),
-        (vec!["report", "--input", input, "--since", "last tuesday"], "is not a time"),
-        (vec!["report", "--input", input, "--query", "missing.sql"], "missing.sql"),
+        (
+            vec!["report", "--input", input, "--report", "nope"],
+            "no report named `nope`",
+        ),
+        (
+            vec![
+                "report",
+                "--input",
+                input,
+                "--since",
+                "2026-11-02",
+                "--until",
+                "2026-11-01",
+            ],
+            "is after --until",
+        ),
+        (
+            vec!["report", "--input", input, "--since", "last tuesday"],
+            "is not a time",
+        ),
+        (
+            vec!["report", "--input", input, "--query", "missing.sql"],
+            "missing.sql",
+        ),
         (vec!["report"], "--input"),
     ] {
         let (code, _, stderr) = run(&args);
