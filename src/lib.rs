@@ -12,10 +12,13 @@
 //! a validated configuration; [`error`] maps every failure to an exit code.
 
 pub mod cli;
+pub mod columns;
 pub mod config;
 pub mod error;
 pub mod fetcher;
+pub mod fsio;
 pub mod model;
 pub mod pipeline;
 pub mod reporter;
+pub mod store;
 pub mod transformer;

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use tracing::{info, warn};
 
+use crate::columns::events_frame;
 use crate::config::ReportConfig;
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
 use crate::model::{ActivityKind, Event};
 use crate::reporter::ReportError;
 use crate::reporter::export::{self, Format};
-use crate::reporter::frames::{attempts_frame, channel_order_frame, events_frame};
+use crate::reporter::frames::{attempts_frame, channel_order_frame};
 use crate::reporter::queries::Tables;
 use crate::transformer::attempts::build_attempts;
 use crate::transformer::event::normalize;

@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::ReportError;
 use super::sanitize;
+use crate::fsio::write_durably;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +92,7 @@ pub fn write(
     };
     match out {
         None => write_stdout(&bytes).map_err(io_error),
-        Some(path) => write_atomically(path, &bytes).map_err(io_error),
+        Some(path) => write_durably(path, &bytes).map_err(io_error),
     }
 }
 
@@ -102,22 +103,6 @@ fn write_stdout(bytes: &[u8]) -> io::Result<()> {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
-}
-
-/// Writes a file through a temporary sibling that is renamed over it once complete.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".ssprlens-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
 }
 
 /// Datetime columns as RFC 3339 text, so every text format shows times alike.

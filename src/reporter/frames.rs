@@ -1,81 +1,10 @@
-//! Builds the tables the SQL reports query: `events`, `attempts` and `channel_order`.
-//!
-//! Times are `Datetime(ns, UTC)`; `details` holds the other additionalDetails as a JSON list of
-//! `{"key", "value"}` objects, the shape Graph uses.
+//! Builds the tables the SQL reports query besides `events` (see [`crate::columns`]):
+//! `attempts` and `channel_order`.
 
-use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
-use crate::model::{Attempt, Event};
-
-fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
-    Column::new(name.into(), values.collect::<Vec<_>>())
-}
-
-fn times(name: &str, values: impl Iterator<Item = Option<DateTime<Utc>>>) -> PolarsResult<Column> {
-    let nanos: Int64Chunked = values
-        .map(|time| time.and_then(|t| t.timestamp_nanos_opt()))
-        .collect();
-    let series = nanos.into_series().with_name(name.into());
-    Ok(series
-        .cast(&DataType::Datetime(
-            TimeUnit::Nanoseconds,
-            Some(TimeZone::UTC),
-        ))?
-        .into())
-}
-
-/// One row per event.
-pub fn events_frame(events: &[Event]) -> PolarsResult<DataFrame> {
-    let details: Vec<String> = events
-        .iter()
-        .map(|event| {
-            let list: Vec<_> = event
-                .details
-                .iter()
-                .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-                .collect();
-            serde_json::Value::Array(list).to_string()
-        })
-        .collect();
-    DataFrame::new_infer_height(vec![
-        text("id", events.iter().map(|e| Some(e.id.as_str()))),
-        times("time", events.iter().map(|e| e.time))?,
-        text("service", events.iter().map(|e| e.service.as_deref())),
-        text("category", events.iter().map(|e| e.category.as_deref())),
-        text("activity", events.iter().map(|e| e.activity.as_deref())),
-        text("result", events.iter().map(|e| e.result.as_deref())),
-        text(
-            "result_reason",
-            events.iter().map(|e| e.result_reason.as_deref()),
-        ),
-        text(
-            "correlation_id",
-            events.iter().map(|e| e.correlation_id.as_deref()),
-        ),
-        text(
-            "initiator_upn",
-            events.iter().map(|e| e.initiator_upn.as_deref()),
-        ),
-        text(
-            "initiator_id",
-            events.iter().map(|e| e.initiator_id.as_deref()),
-        ),
-        text(
-            "initiator_app",
-            events.iter().map(|e| e.initiator_app.as_deref()),
-        ),
-        text("target_upn", events.iter().map(|e| e.target_upn.as_deref())),
-        text("target_id", events.iter().map(|e| e.target_id.as_deref())),
-        text("ip_address", events.iter().map(|e| e.ip_address.as_deref())),
-        text(
-            "client_type",
-            events.iter().map(|e| e.client_type.as_deref()),
-        ),
-        text("user_agent", events.iter().map(|e| e.user_agent.as_deref())),
-        text("details", details.iter().map(|d| Some(d.as_str()))),
-    ])
-}
+use crate::columns::{text, times};
+use crate::model::Attempt;
 
 /// One row per attempt.
 pub fn attempts_frame(attempts: &[Attempt]) -> PolarsResult<DataFrame> {

@@ -1,0 +1,20 @@
+//! `STORE/state.json`: how far the store is complete (the watermark) and the format version.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The store format this version writes; a store with a higher number is refused.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The store format version.
+    pub format: u32,
+    /// Every record logged at or before this time (by `activityDateTime`) has been fetched, as far
+    /// as Graph showed it then; the next fetch starts here minus the overlap.
+    pub watermark: Option<DateTime<Utc>>,
+    /// The `loggedByService` value fetched.
+    pub service: String,
+    /// When the watermark last moved.
+    pub updated: DateTime<Utc>,
+}
