@@ -1,5 +1,5 @@
-//! Where audit records come from: export files on disk (Graph pages, NDJSON, the portal's JSON
-//! array, Azure Monitor diagnostic exports, any of them gzip-compressed).
+//! Where audit records come from: Microsoft Graph (`graph`), and export files on disk (Graph
+//! pages, NDJSON, the portal's JSON array, Azure Monitor diagnostic exports, gzip or not).
 //!
 //! The fetcher knows JSON and files, not what a record means: it hands out [`AuditRecord`]s
 //! with their location, and rejects (verbatim bytes, location, reason) for whatever cannot be one.
@@ -8,4 +8,5 @@
 
 pub mod files;
 pub mod framer;
+pub mod graph;
 pub mod record;

@@ -1,0 +1,196 @@
+//! Tokens for Graph, from azure_identity: client secret, certificate, managed identity,
+//! workload identity or the Azure CLI. azure_identity caches each token and renews it before it
+//! expires; when Graph still refuses a token (revoked, clock skew), [`TokenSource::renew`] starts
+//! over with a fresh credential, which has an empty cache.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, SecretBytes, TokenCredential};
+use azure_core::http::ClientOptions;
+use azure_identity::{
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
+    ClientCertificateCredential, ClientCertificateCredentialOptions, ClientSecretCredential,
+    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+use url::Url;
+
+use super::http::identity_transport;
+
+/// How to sign in.
+#[derive(Debug, Clone)]
+pub enum AuthMethod {
+    /// An app registration's client secret (`AZURE_CLIENT_SECRET` or `--client-secret-file`).
+    ClientSecret(Secret),
+    /// An app registration's certificate: PKCS#12 bytes and their password.
+    Certificate {
+        pkcs12: SecretBytes,
+        password: Option<Secret>,
+    },
+    /// The managed identity of the machine: system-assigned, or user-assigned by client id.
+    ManagedIdentity { client_id: Option<String> },
+    /// Kubernetes workload identity: a federated token file.
+    WorkloadIdentity { token_file: PathBuf },
+    /// The account signed in with `az login`.
+    AzureCli,
+}
+
+impl AuthMethod {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecret(_) => "client secret",
+            AuthMethod::Certificate { .. } => "client certificate",
+            AuthMethod::ManagedIdentity { .. } => "managed identity",
+            AuthMethod::WorkloadIdentity { .. } => "workload identity",
+            AuthMethod::AzureCli => "Azure CLI",
+        }
+    }
+}
+
+/// Everything a credential needs. `Debug` shows no secret (azure_core's `Secret` redacts itself).
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub method: AuthMethod,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub authority: Url,
+    /// The scope to ask for, `https://graph.microsoft.com/.default` in the public cloud.
+    pub scope: String,
+}
+
+/// What to check when Entra or Graph refuses us; printed under authentication errors.
+pub const AUTH_HINT: &str = "check the tenant and client id, the secret or certificate (not expired?), \
+    that the app has the application permission AuditLog.Read.All with admin consent, \
+    and that the tenant has an Entra ID P1 or P2 licence (Graph serves audit logs only then)";
+
+/// Hands out bearer tokens for Graph.
+pub struct TokenSource {
+    config: AuthConfig,
+    http: reqwest::Client,
+    credential: Arc<dyn TokenCredential>,
+}
+
+impl TokenSource {
+    pub fn new(config: AuthConfig, http: reqwest::Client) -> Result<TokenSource, String> {
+        let credential = credential(&config, &http)?;
+        Ok(TokenSource {
+            config,
+            http,
+            credential,
+        })
+    }
+
+    /// A valid token (cached by azure_identity until shortly before it expires).
+    pub async fn token(&self) -> Result<Secret, String> {
+        self.credential
+            .get_token(&[self.config.scope.as_str()], None)
+            .await
+            .map(|token| token.token)
+            .map_err(|err| {
+                format!(
+                    "signing in with the {} failed: {}",
+                    self.config.method.describe(),
+                    flatten(&err)
+                )
+            })
+    }
+
+    /// Drops the cached token: the next [`TokenSource::token`] asks Entra again.
+    pub fn renew(&mut self) -> Result<(), String> {
+        self.credential = credential(&self.config, &self.http)?;
+        Ok(())
+    }
+}
+
+/// An azure_core error as one line, Entra's AADSTS description included.
+fn flatten(err: &azure_core::Error) -> String {
+    let mut text = err.to_string();
+    if let azure_core::error::ErrorKind::HttpResponse {
+        status, error_code, ..
+    } = err.kind()
+    {
+        text = format!(
+            "HTTP {status}{}: {text}",
+            error_code
+                .as_deref()
+                .map(|code| format!(" (error {code})"))
+                .unwrap_or_default()
+        );
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn credential(
+    config: &AuthConfig,
+    http: &reqwest::Client,
+) -> Result<Arc<dyn TokenCredential>, String> {
+    let (transport, authority) = identity_transport(http.clone(), &config.authority);
+    let mut cloud = CustomConfiguration::default();
+    cloud.authority_host = authority.as_str().trim_end_matches('/').to_owned();
+    let client_options = ClientOptions {
+        cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
+        transport: Some(transport),
+        ..ClientOptions::default()
+    };
+    let tenant = || {
+        config
+            .tenant_id
+            .clone()
+            .ok_or("no tenant id: set AZURE_TENANT_ID or --tenant-id")
+    };
+    let client_id = || {
+        config
+            .client_id
+            .clone()
+            .ok_or("no client id: set AZURE_CLIENT_ID or --client-id")
+    };
+    let failed = |err: azure_core::Error| {
+        format!(
+            "cannot use the {}: {}",
+            config.method.describe(),
+            flatten(&err)
+        )
+    };
+    Ok(match &config.method {
+        AuthMethod::ClientSecret(secret) => ClientSecretCredential::new(
+            &tenant()?,
+            client_id()?,
+            secret.clone(),
+            Some(ClientSecretCredentialOptions { client_options }),
+        )
+        .map_err(failed)?,
+        AuthMethod::Certificate { pkcs12, password } => ClientCertificateCredential::new(
+            tenant()?,
+            client_id()?,
+            pkcs12.clone(),
+            Some(ClientCertificateCredentialOptions {
+                client_options,
+                password: password.clone(),
+            }),
+        )
+        .map_err(failed)?,
+        AuthMethod::ManagedIdentity { client_id } => {
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                client_options,
+            }))
+            .map_err(failed)?
+        }
+        AuthMethod::WorkloadIdentity { token_file } => {
+            WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options },
+                client_id: config.client_id.clone(),
+                tenant_id: config.tenant_id.clone(),
+                token_file_path: Some(token_file.clone()),
+            }))
+            .map_err(failed)?
+        }
+        AuthMethod::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
+            tenant_id: config.tenant_id.clone(),
+            ..Default::default()
+        }))
+        .map_err(failed)?,
+    })
+}

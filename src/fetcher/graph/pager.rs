@@ -1,0 +1,446 @@
+//! Pages through `/auditLogs/directoryAudits`: builds the first request, follows
+//! `@odata.nextLink` verbatim until it is absent, and gets each page through the limiter, the
+//! token source and the retry policy. An empty page with a nextLink continues; a nextLink seen
+//! twice, or pointing anywhere but the Graph host, stops the run (the bearer token is only ever
+//! sent to the configured Graph host).
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use azure_core::credentials::Secret;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tracing::{debug, info};
+use url::Url;
+
+use super::auth::{AUTH_HINT, TokenSource};
+use super::retry::{GraphError, RetryPolicy, Verdict, classify, snippet};
+use super::throttle::{Limiter, RateLimit};
+use super::{Cancel, FetchError};
+use crate::fetcher::record;
+use crate::model::AuditRecord;
+
+/// What to fetch and how politely.
+#[derive(Debug, Clone)]
+pub struct GraphQuery {
+    pub graph_url: Url,
+    /// The `loggedByService` filter value.
+    pub service: String,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub page_size: u32,
+    pub throttle: RateLimit,
+    pub retry: RetryPolicy,
+}
+
+impl GraphQuery {
+    /// The first request: `$filter` on service and time window, `$top` the page size.
+    pub fn first_url(&self) -> Result<Url, String> {
+        let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let filter = format!(
+            "loggedByService eq '{}' and activityDateTime ge {} and activityDateTime le {}",
+            self.service.replace('\'', "''"),
+            time(self.since),
+            time(self.until)
+        );
+        let mut url = self.graph_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| format!("--graph-url {} cannot take a path", self.graph_url))?
+            .pop_if_empty()
+            .extend(["v1.0", "auditLogs", "directoryAudits"]);
+        let encoded: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+        url.set_query(Some(&format!(
+            "$filter={}&$top={}",
+            encoded.replace('+', "%20"),
+            self.page_size
+        )));
+        Ok(url)
+    }
+}
+
+/// One record as fetched: decoded, and its verbatim JSON.
+pub struct FetchedRecord {
+    pub record: AuditRecord,
+    pub raw: Vec<u8>,
+}
+
+/// A record of a page that could not be decoded.
+pub struct PageReject {
+    pub index: usize,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+pub struct FetchedPage {
+    /// 1 for the first page.
+    pub number: u32,
+    pub records: Vec<FetchedRecord>,
+    pub rejects: Vec<PageReject>,
+}
+
+/// Counters for progress and the closing summary.
+#[derive(Debug, Default, Clone)]
+pub struct FetchStats {
+    pub requests: u32,
+    pub pages: u32,
+    pub records: u64,
+    pub retries: u32,
+    pub throttled: u32,
+    pub token_renewals: u32,
+    /// Time spent waiting for the limiter and for retries.
+    pub waited: Duration,
+}
+
+pub struct Pager {
+    http: reqwest::Client,
+    tokens: TokenSource,
+    limiter: Limiter,
+    policy: RetryPolicy,
+    graph_url: Url,
+    next: Option<Url>,
+    seen: HashSet<String>,
+    budget_left: Duration,
+    stats: FetchStats,
+    cancel: Cancel,
+}
+
+#[derive(Deserialize)]
+struct PageBody<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+/// Why one try of a request did not produce a page.
+enum TryFailure {
+    Verdict(Verdict),
+    Network(String),
+}
+
+impl Pager {
+    pub fn new(
+        query: &GraphQuery,
+        http: reqwest::Client,
+        tokens: TokenSource,
+        cancel: Cancel,
+    ) -> Result<Pager, FetchError> {
+        let first = query.first_url().map_err(FetchError::Setup)?;
+        Ok(Pager {
+            http,
+            tokens,
+            limiter: Limiter::new(query.throttle),
+            policy: query.retry,
+            graph_url: query.graph_url.clone(),
+            next: Some(first),
+            seen: HashSet::new(),
+            budget_left: query.retry.budget,
+            stats: FetchStats::default(),
+            cancel,
+        })
+    }
+
+    pub fn stats(&self) -> &FetchStats {
+        &self.stats
+    }
+
+    /// The next page, or `None` after the last.
+    pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        let body = self.get_page(&url).await?;
+        let page: PageBody<'_> =
+            serde_json::from_slice(&body).expect("get_page returns parsed pages only");
+        self.stats.pages += 1;
+        let number = self.stats.pages;
+        if let Some(link) = page.next_link.as_deref() {
+            self.next = Some(self.check_next_link(link)?);
+        }
+        let mut records = Vec::with_capacity(page.value.len());
+        let mut rejects = Vec::new();
+        for (index, raw) in page.value.iter().enumerate() {
+            let bytes = raw.get().as_bytes();
+            match record::decode(bytes) {
+                Ok(record) => records.push(FetchedRecord {
+                    record,
+                    raw: bytes.to_vec(),
+                }),
+                Err(err) => rejects.push(PageReject {
+                    index,
+                    reason: format!("invalid record: {err}"),
+                    raw: bytes.to_vec(),
+                }),
+            }
+        }
+        self.stats.records += records.len() as u64;
+        debug!(
+            "page {number}: {} records, next link: {}",
+            records.len(),
+            self.next.is_some()
+        );
+        Ok(Some(FetchedPage {
+            number,
+            records,
+            rejects,
+        }))
+    }
+
+    fn check_next_link(&mut self, link: &str) -> Result<Url, FetchError> {
+        let url = Url::parse(link).map_err(|err| {
+            FetchError::NextLink(format!(
+                "Graph returned a nextLink that is not a URL ({err}): {link}"
+            ))
+        })?;
+        if url.origin() != self.graph_url.origin() {
+            return Err(FetchError::NextLink(format!(
+                "Graph returned a nextLink to {}, not to the Graph host {}; refused (the token is only sent to the Graph host)",
+                url.origin().ascii_serialization(),
+                self.graph_url.origin().ascii_serialization()
+            )));
+        }
+        if !self.seen.insert(link.to_owned()) {
+            return Err(FetchError::NextLink(format!(
+                "Graph returned the same nextLink twice; stopped to avoid a loop: {link}"
+            )));
+        }
+        Ok(url)
+    }
+
+    /// Gets one page, retrying within the policy; returns a body that parses as a page.
+    async fn get_page(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let mut attempt = 0u32;
+        let mut renewed = false;
+        loop {
+            attempt += 1;
+            let wait = self.limiter.delay(Instant::now());
+            self.pause(wait).await?;
+            let token = self
+                .tokens
+                .token()
+                .await
+                .map_err(|err| FetchError::Auth(format!("{err}; {AUTH_HINT}")))?;
+            self.limiter.sent(Instant::now());
+            self.stats.requests += 1;
+            let failure = match self.try_once(url, &token).await? {
+                Ok(body) => {
+                    self.limiter.succeeded();
+                    return Ok(body);
+                }
+                Err(failure) => failure,
+            };
+            let (after, why) = match failure {
+                TryFailure::Network(why) => (None, why),
+                TryFailure::Verdict(Verdict::Fail(error)) => return Err(refusal(error)),
+                TryFailure::Verdict(Verdict::RenewToken(error)) => {
+                    if renewed {
+                        return Err(FetchError::Auth(format!(
+                            "Graph refused a fresh token: {error}; {AUTH_HINT}"
+                        )));
+                    }
+                    renewed = true;
+                    self.stats.token_renewals += 1;
+                    info!("Graph refused the token ({error}); renewing it");
+                    self.tokens.renew().map_err(FetchError::Auth)?;
+                    attempt -= 1;
+                    continue;
+                }
+                TryFailure::Verdict(Verdict::Retry {
+                    after,
+                    why,
+                    throttled,
+                }) => {
+                    if throttled {
+                        // Every request waits out the throttle in the limiter, not only this one;
+                        // the pause counts against the budget below.
+                        let pause = after.unwrap_or_else(|| self.policy.backoff(attempt));
+                        self.stats.throttled += 1;
+                        self.limiter.throttled(Instant::now(), Some(pause));
+                        info!(
+                            "throttled by Graph ({why}); pausing {:.2}s, now at most {} requests per window",
+                            pause.as_secs_f64(),
+                            self.limiter.allowed()
+                        );
+                        (Some(Duration::ZERO), why)
+                    } else {
+                        (after, why)
+                    }
+                }
+            };
+            if attempt >= self.policy.max_attempts {
+                return Err(FetchError::Exhausted(format!(
+                    "{attempt} tries of {} failed; the last: {why}",
+                    describe(url)
+                )));
+            }
+            let wait = after.unwrap_or_else(|| self.policy.backoff(attempt));
+            let pending_pause = self.limiter.delay(Instant::now());
+            let charged = wait.max(pending_pause);
+            if charged > self.budget_left {
+                return Err(FetchError::Exhausted(format!(
+                    "the retry budget ({}s) is spent; the last failure of {}: {why}",
+                    self.policy.budget.as_secs(),
+                    describe(url)
+                )));
+            }
+            self.budget_left -= charged;
+            self.stats.retries += 1;
+            debug!(
+                "retrying {} in {:.2}s: {why}",
+                describe(url),
+                wait.as_secs_f64()
+            );
+            self.pause(wait).await?;
+        }
+    }
+
+    /// Sends one request; `Ok(Err(_))` is a failure to classify, `Err` is cancellation.
+    async fn try_once(
+        &mut self,
+        url: &Url,
+        token: &Secret,
+    ) -> Result<Result<Vec<u8>, TryFailure>, FetchError> {
+        let request = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token.secret())
+            .header("Accept", "application/json")
+            .send();
+        let response = tokio::select! {
+            response = request => response,
+            () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(err) => return Ok(Err(TryFailure::Network(network_error(&err)))),
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (retry_after, request_id, content_type) = (
+            header("retry-after"),
+            header("request-id"),
+            header("content-type"),
+        );
+        let body = tokio::select! {
+            body = response.bytes() => body,
+            () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
+        };
+        let body = match body {
+            Ok(body) => body.to_vec(),
+            Err(err) => {
+                return Ok(Err(TryFailure::Network(format!(
+                    "the answer was cut off: {}",
+                    network_error(&err)
+                ))));
+            }
+        };
+        if status != 200 {
+            return Ok(Err(TryFailure::Verdict(classify(
+                status,
+                retry_after.as_deref(),
+                request_id.as_deref(),
+                &body,
+            ))));
+        }
+        if let Err(err) = serde_json::from_slice::<PageBody<'_>>(&body) {
+            return Ok(Err(TryFailure::Network(format!(
+                "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {err}): {}",
+                content_type.as_deref().unwrap_or("no content type"),
+                body.len(),
+                snippet(&body)
+            ))));
+        }
+        Ok(Ok(body))
+    }
+
+    /// Sleeps, unless the run is cancelled meanwhile.
+    async fn pause(&mut self, wait: Duration) -> Result<(), FetchError> {
+        if wait.is_zero() {
+            return Ok(());
+        }
+        self.stats.waited += wait;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => Ok(()),
+            () = self.cancel.cancelled() => Err(FetchError::Interrupted),
+        }
+    }
+}
+
+/// A refusal that retrying cannot fix. 401 after a renewal and 403 are authorisation problems.
+fn refusal(error: GraphError) -> FetchError {
+    match error.status {
+        401 | 403 => FetchError::Auth(format!("Graph refused access: {error}; {AUTH_HINT}")),
+        _ => FetchError::Refused(error),
+    }
+}
+
+fn network_error(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "network error"
+    };
+    let mut text = format!("{kind}: {err}");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A URL for messages: the path and the skiptoken-free part of the query are enough.
+fn describe(url: &Url) -> String {
+    format!("GET {}{}", url.origin().ascii_serialization(), url.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_url_filters_service_and_window() {
+        let query = GraphQuery {
+            graph_url: Url::parse("https://graph.microsoft.com").unwrap(),
+            service: "Self-service Password Management".into(),
+            since: "2026-09-20T00:00:00Z".parse().unwrap(),
+            until: "2026-11-05T00:00:00.9Z".parse().unwrap(),
+            page_size: 200,
+            throttle: RateLimit::GRAPH_REPORTS,
+            retry: RetryPolicy::default(),
+        };
+        let url = query.first_url().unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://graph.microsoft.com/v1.0/auditLogs/directoryAudits?$filter=loggedByService%20eq%20%27Self-service%20Password%20Management%27%20and%20activityDateTime%20ge%202026-09-20T00%3A00%3A00Z%20and%20activityDateTime%20le%202026-11-05T00%3A00%3A00Z&$top=200"
+        );
+        let decoded: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(
+            decoded[0].1,
+            "loggedByService eq 'Self-service Password Management' and activityDateTime ge 2026-09-20T00:00:00Z and activityDateTime le 2026-11-05T00:00:00Z"
+        );
+        let proxied = GraphQuery {
+            graph_url: Url::parse("https://proxy.example/graph").unwrap(),
+            ..query
+        };
+        assert!(
+            proxied
+                .first_url()
+                .unwrap()
+                .as_str()
+                .starts_with("https://proxy.example/graph/v1.0/auditLogs/directoryAudits?")
+        );
+    }
+}
