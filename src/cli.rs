@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::reporter::export::Format;
 
@@ -14,27 +14,51 @@ use crate::reporter::export::Format;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Print only errors on standard error (no progress, no summary).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Diagnostics on standard error as text lines or as JSON objects (for log collectors).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Report on exported Entra audit logs (Graph pages, NDJSON, the portal's JSON download,
-    /// Azure Monitor diagnostic exports; gzip or not).
+    /// Report on exported Entra audit logs or on the history store.
     Report(ReportArgs),
+    /// Fetch SSPR audit events from Microsoft Graph into the history store, incrementally.
+    Fetch(FetchArgs),
+    /// The scheduled job: fetch, then write every report into --out DIR.
+    Run(RunArgs),
     /// Print the built-in channel rules: the start of a rules file of your own.
     Rules,
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+#[group(required = true, multiple = false)]
+pub struct SourceArgs {
     /// An export file, or a directory: every .json, .ndjson, .jsonl and .gz file under it.
     /// Repeat for more inputs. The format is detected from the content.
-    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, short, num_args = 1.., value_name = "PATH")]
     pub input: Vec<PathBuf>,
 
-    /// Channel rules (TOML) replacing the built-in ones; see `ssprlens rules`.
-    #[arg(long, value_name = "FILE")]
-    pub channels: Option<PathBuf>,
+    /// Read the history store written by `ssprlens fetch`.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// The built-in report to run: channels, client_types, unlocks.
     #[arg(long, short, value_name = "NAME", default_value = "channels")]
@@ -52,14 +76,8 @@ pub struct ReportArgs {
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
-    /// Only attempts that began at or after this time: RFC 3339, a date (YYYY-MM-DD, UTC), or an
-    /// age such as 7d, 12h, 30m, 2w.
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only attempts that began at or before this time (same forms; a date means its whole day).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     /// Append every rejected line or record here, verbatim.
     #[arg(long, value_name = "PATH")]
@@ -68,8 +86,141 @@ pub struct ReportArgs {
     /// Fail (exit code 4, nothing written) when any input is rejected.
     #[arg(long)]
     pub strict: bool,
+}
 
-    /// Print only errors on standard error.
-    #[arg(long, short)]
-    pub quiet: bool,
+/// Which attempts a report covers and how they are classified.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Channel rules (TOML) replacing the built-in ones; see `ssprlens rules`.
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+
+    /// Only attempts that began at or after this time: RFC 3339, a date (YYYY-MM-DD, UTC), or an
+    /// age such as 7d, 12h, 30m, 2w.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only attempts that began at or before this time (same forms; a date means its whole day).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The history store [default: ssprlens under the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub graph: GraphArgs,
+
+    /// Fetch from this time (RFC 3339, a date, or an age such as 7d) [default: the store's
+    /// watermark minus --overlap, or 30 days ago for a new store].
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Fetch up to this time [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Re-read this much before the watermark, for events Entra logs late.
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub overlap: String,
+
+    /// Append records Graph returned that could not be read here, verbatim.
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
+}
+
+/// Where Graph is, how to sign in, and how politely to ask.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Microsoft Graph's base URL (sovereign clouds, proxies; http only for loopback).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://graph.microsoft.com"
+    )]
+    pub graph_url: String,
+
+    /// Entra's sign-in endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AZURE_AUTHORITY_HOST",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority_host: String,
+
+    /// The tenant (directory) id.
+    #[arg(long, value_name = "ID", env = "AZURE_TENANT_ID")]
+    pub tenant_id: Option<String>,
+
+    /// The app registration's client id (or a user-assigned managed identity's).
+    #[arg(long, value_name = "ID", env = "AZURE_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// A file holding the client secret [default: the AZURE_CLIENT_SECRET variable]. Never give
+    /// a secret on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// A PKCS#12 certificate with its private key; its password, if any, in
+    /// AZURE_CLIENT_CERTIFICATE_PASSWORD.
+    #[arg(long, value_name = "FILE", env = "AZURE_CLIENT_CERTIFICATE_PATH")]
+    pub certificate: Option<PathBuf>,
+
+    /// Sign in as the machine's managed identity (user-assigned with --client-id).
+    #[arg(long)]
+    pub managed_identity: bool,
+
+    /// Sign in as the account of `az login`.
+    #[arg(long, conflicts_with = "managed_identity")]
+    pub azure_cli: bool,
+
+    /// The loggedByService value to fetch.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "Self-service Password Management"
+    )]
+    pub service: String,
+
+    /// Records per page ($top).
+    #[arg(long, value_name = "N", default_value_t = 999)]
+    pub page_size: u32,
+
+    /// Client-side rate limit, N requests per DURATION (Graph allows 5 per 10 s per app and tenant).
+    #[arg(long, value_name = "N/DURATION", default_value = "5/10s")]
+    pub throttle: String,
+
+    /// The longest a run may spend waiting to retry (throttling and failures) before it gives up.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub retry_budget: String,
+
+    /// Timeout of one HTTP request.
+    #[arg(long, value_name = "DURATION", default_value = "100s")]
+    pub timeout: String,
+
+    /// Trust this PEM root certificate too (a corporate TLS-inspecting proxy).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+
+    /// The directory to write every report into (one file per report, written atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Format of the report files.
+    #[arg(long, short, value_enum, default_value = "csv")]
+    pub format: Format,
+
+    /// Channel rules (TOML) replacing the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
 }

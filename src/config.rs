@@ -1,13 +1,19 @@
 //! Command-line arguments → a validated configuration. Raw arguments stop here: files named by
 //! them (rules, queries) are read and checked, times are resolved against the `now` passed in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use azure_core::credentials::{Secret, SecretBytes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use url::Url;
 
-use crate::cli::ReportArgs;
+use crate::cli::{FetchArgs, GraphArgs, ReportArgs, RunArgs, SelectionArgs};
 use crate::error::Error;
 use crate::fetcher::files::read_text;
+use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
+use crate::fetcher::graph::http::endpoint;
+use crate::fetcher::graph::retry::RetryPolicy;
+use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
 use crate::model::{Attempt, Event};
 use crate::reporter::export::Format;
 use crate::reporter::queries::{self, REPORTS};
@@ -48,9 +54,16 @@ impl Window {
     }
 }
 
+/// Where a report reads its events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Files(Vec<PathBuf>),
+    Store(PathBuf),
+}
+
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
-    pub inputs: Vec<PathBuf>,
+    pub source: Source,
     pub rules: ChannelRules,
     pub query: Query,
     pub format: Format,
@@ -62,16 +75,7 @@ pub struct ReportConfig {
 
 impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<Self, Error> {
-        let rules = match &args.channels {
-            None => ChannelRules::builtin(),
-            Some(path) => ChannelRules::from_toml(
-                &read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?,
-            )
-            .map_err(|source| Error::Rules {
-                path: path.clone(),
-                source,
-            })?,
-        };
+        let rules = load_rules(args.selection.channels.as_deref())?;
         let query = match &args.query {
             Some(path) => Query {
                 name: path.file_stem().map_or_else(
@@ -101,35 +105,264 @@ impl ReportConfig {
             .format
             .or_else(|| args.out.as_deref().and_then(Format::from_extension))
             .unwrap_or(Format::Table);
-        let window = Window {
-            since: args
-                .since
-                .as_deref()
-                .map(|text| parse_moment(text, now, false))
-                .transpose()?,
-            until: args
-                .until
-                .as_deref()
-                .map(|text| parse_moment(text, now, true))
-                .transpose()?,
+        let source = match args.source.store {
+            Some(dir) => Source::Store(dir),
+            None => Source::Files(args.source.input),
         };
-        if let (Some(since), Some(until)) = (window.since, window.until)
+        Ok(ReportConfig {
+            source,
+            rules,
+            query,
+            format,
+            out: args.out,
+            window: window(&args.selection, now)?,
+            rejects: args.rejects,
+            strict: args.strict,
+        })
+    }
+}
+
+/// The channel rules: a file's, or the built-in ones.
+pub fn load_rules(path: Option<&Path>) -> Result<ChannelRules, Error> {
+    match path {
+        None => Ok(ChannelRules::builtin()),
+        Some(path) => ChannelRules::from_toml(
+            &read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?,
+        )
+        .map_err(|source| Error::Rules {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn window(selection: &SelectionArgs, now: DateTime<Utc>) -> Result<Window, Error> {
+    let window = Window {
+        since: selection
+            .since
+            .as_deref()
+            .map(|text| parse_moment(text, now, false))
+            .transpose()?,
+        until: selection
+            .until
+            .as_deref()
+            .map(|text| parse_moment(text, now, true))
+            .transpose()?,
+    };
+    if let (Some(since), Some(until)) = (window.since, window.until)
+        && since > until
+    {
+        return Err(Error::Usage(format!(
+            "--since {since} is after --until {until}"
+        )));
+    }
+    Ok(window)
+}
+
+/// The default store: `ssprlens` under the user's data directory (`~/.local/share` on Linux).
+pub fn default_store() -> Result<PathBuf, Error> {
+    dirs::data_dir()
+        .map(|dir| dir.join("ssprlens"))
+        .ok_or_else(|| {
+            Error::Usage("no data directory is known for this user: give --store DIR".into())
+        })
+}
+
+/// A fetch, validated.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub store: PathBuf,
+    pub graph_url: Url,
+    pub auth: AuthConfig,
+    pub service: String,
+    /// `None`: from the store's watermark minus the overlap, or 30 days back.
+    pub since: Option<DateTime<Utc>>,
+    pub until: DateTime<Utc>,
+    pub overlap: Duration,
+    pub page_size: u32,
+    pub throttle: RateLimit,
+    pub retry: RetryPolicy,
+    pub timeout: std::time::Duration,
+    pub ca_cert: Option<PathBuf>,
+    pub rejects: Option<PathBuf>,
+}
+
+/// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
+pub const FIRST_FETCH_DAYS: i64 = 30;
+
+impl FetchConfig {
+    pub fn from_args(args: FetchArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        let store = match args.store {
+            Some(dir) => dir,
+            None => default_store()?,
+        };
+        let since = args
+            .since
+            .as_deref()
+            .map(|text| parse_moment(text, now, false))
+            .transpose()?;
+        let until = args
+            .until
+            .as_deref()
+            .map(|text| parse_moment(text, now, true))
+            .transpose()?
+            .unwrap_or(now);
+        if let Some(since) = since
             && since > until
         {
             return Err(Error::Usage(format!(
                 "--since {since} is after --until {until}"
             )));
         }
-        Ok(ReportConfig {
-            inputs: args.input,
-            rules,
-            query,
-            format,
-            out: args.out,
-            window,
+        let overlap = duration_arg(&args.overlap, "--overlap")?;
+        let graph = args.graph;
+        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(&graph, &graph_url)?;
+        if graph.page_size == 0 {
+            return Err(Error::Usage("--page-size must be at least 1".into()));
+        }
+        let throttle: RateLimit = graph
+            .throttle
+            .parse()
+            .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
+        let retry = RetryPolicy {
+            budget: duration_arg(&graph.retry_budget, "--retry-budget")?
+                .to_std()
+                .unwrap_or_default(),
+            ..RetryPolicy::default()
+        };
+        let timeout = duration_arg(&graph.timeout, "--timeout")?
+            .to_std()
+            .unwrap_or_default();
+        if timeout.is_zero() {
+            return Err(Error::Usage("--timeout must be longer than zero".into()));
+        }
+        Ok(FetchConfig {
+            store,
+            graph_url,
+            auth,
+            service: graph.service,
+            since,
+            until,
+            overlap,
+            page_size: graph.page_size,
+            throttle,
+            retry,
+            timeout,
+            ca_cert: graph.ca_cert,
             rejects: args.rejects,
-            strict: args.strict,
         })
+    }
+}
+
+/// `ssprlens run`, validated.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub fetch: FetchConfig,
+    pub out: PathBuf,
+    pub format: Format,
+    pub rules: ChannelRules,
+}
+
+impl RunConfig {
+    pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        Ok(RunConfig {
+            rules: load_rules(args.channels.as_deref())?,
+            fetch: FetchConfig::from_args(args.fetch, now)?,
+            out: args.out,
+            format: args.format,
+        })
+    }
+}
+
+fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
+    parse_duration(text.trim())
+        .and_then(|duration| Duration::from_std(duration).ok())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{flag} `{text}` is not a duration: use 90s, 30m, 1h, 1.5s or 250ms"
+            ))
+        })
+}
+
+/// Picks the sign-in method: managed identity or Azure CLI when asked, else a certificate, a
+/// client secret, or a federated token file, in that order, as the Azure SDKs do.
+fn auth_config(graph: &GraphArgs, graph_url: &Url) -> Result<AuthConfig, Error> {
+    let authority = endpoint(&graph.authority_host, "--authority-host").map_err(Error::Usage)?;
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let method = if graph.managed_identity {
+        AuthMethod::ManagedIdentity {
+            client_id: graph.client_id.clone(),
+        }
+    } else if graph.azure_cli {
+        AuthMethod::AzureCli
+    } else if let Some(path) = &graph.certificate {
+        let pkcs12 = std::fs::read(path)
+            .map_err(|err| Error::Usage(format!("--certificate {}: {err}", path.display())))?;
+        AuthMethod::Certificate {
+            pkcs12: SecretBytes::new(pkcs12),
+            password: env("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Secret::new),
+        }
+    } else if let Some(path) = &graph.client_secret_file {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Error::Usage(format!("--client-secret-file {}: {err}", path.display()))
+        })?;
+        let secret = text.trim();
+        if secret.is_empty() {
+            return Err(Error::Usage(format!(
+                "--client-secret-file {} is empty",
+                path.display()
+            )));
+        }
+        AuthMethod::ClientSecret(Secret::new(secret.to_owned()))
+    } else if let Some(secret) = env("AZURE_CLIENT_SECRET") {
+        AuthMethod::ClientSecret(Secret::new(secret))
+    } else if let Some(path) = env("AZURE_FEDERATED_TOKEN_FILE") {
+        AuthMethod::WorkloadIdentity {
+            token_file: PathBuf::from(path),
+        }
+    } else {
+        return Err(Error::Usage(
+            "no way to sign in: set AZURE_CLIENT_SECRET (or --client-secret-file), --certificate \
+             (or AZURE_CLIENT_CERTIFICATE_PATH), AZURE_FEDERATED_TOKEN_FILE, or use --managed-identity or --azure-cli"
+                .into(),
+        ));
+    };
+    if matches!(
+        method,
+        AuthMethod::ClientSecret(_) | AuthMethod::Certificate { .. }
+    ) {
+        if graph.tenant_id.is_none() {
+            return Err(Error::Usage(
+                "no tenant id: set AZURE_TENANT_ID or --tenant-id".into(),
+            ));
+        }
+        if graph.client_id.is_none() {
+            return Err(Error::Usage(
+                "no client id: set AZURE_CLIENT_ID or --client-id".into(),
+            ));
+        }
+    }
+    Ok(AuthConfig {
+        method,
+        tenant_id: graph.tenant_id.clone(),
+        client_id: graph.client_id.clone(),
+        authority,
+        scope: graph_scope(graph_url),
+    })
+}
+
+/// The token scope for a Graph endpoint: the national clouds' own Graph hosts, else the public
+/// Graph (also behind proxies and simulators).
+fn graph_scope(graph_url: &Url) -> String {
+    const NATIONAL: [&str; 3] = [
+        "graph.microsoft.us",
+        "dod-graph.microsoft.us",
+        "microsoftgraph.chinacloudapi.cn",
+    ];
+    match graph_url.host_str() {
+        Some(host) if NATIONAL.contains(&host) => format!("https://{host}/.default"),
+        _ => "https://graph.microsoft.com/.default".to_owned(),
     }
 }
 

@@ -3,21 +3,31 @@
 use std::path::PathBuf;
 
 use crate::fetcher::files::InputError;
+use crate::fetcher::graph::FetchError;
 use crate::reporter::ReportError;
+use crate::store::StoreError;
 use crate::transformer::rules::RulesError;
 
 /// Exit codes; a script can rely on them.
 pub mod exit {
-    /// Everything worked (rejects, if any, were reported and kept).
+    /// Everything worked.
     pub const OK: u8 = 0;
-    /// A report could not be computed or written.
+    /// A report could not be computed or written, or the store could not be read or written.
     pub const FAILURE: u8 = 1;
     /// Bad command line, rules file or query file.
     pub const USAGE: u8 = 2;
     /// An input path is missing or unreadable, or no input held a single record.
     pub const NO_INPUT: u8 = 3;
-    /// `--strict` and some input was rejected.
+    /// Some input was rejected: `report --strict` wrote nothing; `fetch` and `run` did the rest.
     pub const REJECTS: u8 = 4;
+    /// Entra or Graph refused the credentials or the permission.
+    pub const AUTH: u8 = 5;
+    /// Graph could not be read: retries or their budget exhausted, a request refused, bad paging.
+    pub const GRAPH: u8 = 6;
+    /// Another fetch is writing the store.
+    pub const LOCKED: u8 = 7;
+    /// Stopped by SIGINT or SIGTERM (what was fetched is stored; the watermark did not move).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +44,10 @@ pub enum Error {
         "{rejects} input records or files were rejected and --strict is set; nothing was written"
     )]
     Rejected { rejects: u64 },
+    #[error(
+        "{rejects} records were rejected (named above, kept in --rejects if given); everything else was stored"
+    )]
+    Partial { rejects: u64 },
     #[error("rejects file {}: {source}", path.display())]
     RejectsFile {
         path: PathBuf,
@@ -41,6 +55,10 @@ pub enum Error {
     },
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
 }
 
 impl Error {
@@ -48,8 +66,14 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Rules { .. } => exit::USAGE,
             Error::Input(_) | Error::NoRecords { .. } => exit::NO_INPUT,
-            Error::Rejected { .. } => exit::REJECTS,
+            Error::Rejected { .. } | Error::Partial { .. } => exit::REJECTS,
             Error::RejectsFile { .. } | Error::Report(_) => exit::FAILURE,
+            Error::Store(StoreError::Locked { .. }) => exit::LOCKED,
+            Error::Store(_) => exit::FAILURE,
+            Error::Fetch(FetchError::Auth(_)) => exit::AUTH,
+            Error::Fetch(FetchError::Interrupted) => exit::INTERRUPTED,
+            Error::Fetch(FetchError::Setup(_)) => exit::USAGE,
+            Error::Fetch(_) => exit::GRAPH,
         }
     }
 }

@@ -6,32 +6,42 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use ssprlens::cli::{Cli, Command, ReportArgs};
-use ssprlens::config::ReportConfig;
+use ssprlens::cli::{Cli, Command, LogFormat};
+use ssprlens::config::{FetchConfig, ReportConfig, RunConfig};
 use ssprlens::error::{Error, exit};
-use ssprlens::pipeline;
+use ssprlens::fetcher::graph::{Cancel, CancelHandle};
+use ssprlens::pipeline::{fetch, report};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(
-        &cli.command,
-        Command::Report(ReportArgs { quiet: true, .. })
-    );
-    init_logging(quiet);
+    init_logging(cli.quiet, cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(err) => {
-            eprintln!("ssprlens: error: {err}");
+            tracing::error!("{err}");
             ExitCode::from(err.exit_code())
         }
     }
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
+    let now = chrono::Utc::now();
+    let progress = || fetch::progress(cli.quiet, cli.log_format == LogFormat::Text);
     match cli.command {
-        Command::Report(args) => {
-            pipeline::report(&ReportConfig::from_args(args, chrono::Utc::now())?).map(drop)
+        Command::Report(args) => report::report(&ReportConfig::from_args(args, now)?).map(drop),
+        Command::Fetch(args) => {
+            let config = FetchConfig::from_args(args, now)?;
+            let outcome = runtime()?.block_on(async {
+                fetch::fetch(&config, cancel_on_signals(), &progress()).await
+            })?;
+            partial(outcome.rejects)
+        }
+        Command::Run(args) => {
+            let config = RunConfig::from_args(args, now)?;
+            let outcome = runtime()?
+                .block_on(async { fetch::run(&config, cancel_on_signals(), &progress()).await })?;
+            partial(outcome.rejects)
         }
         Command::Rules => {
             print!("{DEFAULT_RULES}");
@@ -40,17 +50,63 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-/// Diagnostics go to standard error: warnings and the run summary by default, errors only with
-/// `--quiet`; `SSPRLENS_LOG` (a tracing filter such as `debug`) overrides both.
-fn init_logging(quiet: bool) {
+/// A fetch that rejected records succeeded only in part.
+fn partial(rejects: u64) -> Result<(), Error> {
+    if rejects > 0 {
+        Err(Error::Partial { rejects })
+    } else {
+        Ok(())
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::Usage(format!("cannot start the async runtime: {err}")))
+}
+
+/// A cancellation that SIGINT or SIGTERM triggers; a second signal ends the process at once.
+/// Must be called inside the runtime.
+fn cancel_on_signals() -> Cancel {
+    let (handle, cancel): (CancelHandle, Cancel) = Cancel::new();
+    tokio::spawn(async move {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::warn!("stopping at the next page boundary (a second signal stops at once)");
+        handle.cancel();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
+    cancel
+}
+
+/// Diagnostics go to standard error: warnings and summaries by default, errors only with
+/// `--quiet`, JSON objects with `--log-format json`; `SSPRLENS_LOG` (a tracing filter such as
+/// `debug`) overrides the level.
+fn init_logging(quiet: bool, format: LogFormat) {
     let default = if quiet { "error" } else { "info" };
     let filter =
         EnvFilter::try_from_env("SSPRLENS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder
+            .without_time()
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+    }
 }

@@ -26,6 +26,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// The file name extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Parquet => "parquet",
+        }
+    }
+
     /// The format a file name asks for by its extension, if any.
     pub fn from_extension(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {

@@ -1,0 +1,184 @@
+//! `ssprlens fetch` and `ssprlens run`: Graph → records → events → store, incrementally.
+//!
+//! The window starts at `--since`, else at the store's watermark minus the overlap (events
+//! are logged late), else 30 days back. Records already stored are skipped by id. Everything
+//! fetched is written before the watermark moves, and only a complete window moves it; an
+//! interrupted or failed fetch keeps what it wrote and leaves the watermark, so the next run
+//! fetches the rest.
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::{info, warn};
+
+use super::RejectLog;
+pub use super::progress::Progress;
+use super::report::{tables, write_all_reports};
+use crate::config::{FIRST_FETCH_DAYS, FetchConfig, RunConfig, Window};
+use crate::error::Error;
+use crate::fetcher::graph::auth::TokenSource;
+use crate::fetcher::graph::pager::{FetchStats, GraphQuery, Pager};
+use crate::fetcher::graph::{Cancel, FetchError, http};
+use crate::store::{FORMAT, State, Store, StoredRecord};
+use crate::transformer::event::normalize;
+
+/// Records kept in memory before they are written to the store.
+const BATCH: usize = 10_000;
+
+/// What a fetch did.
+#[derive(Debug, Clone)]
+pub struct FetchOutcome {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub stats: FetchStats,
+    /// Records new to the store.
+    pub stored: u64,
+    /// Records fetched again that the store already had (the overlap).
+    pub already_stored: u64,
+    pub rejects: u64,
+}
+
+/// The progress display for a fetch.
+pub fn progress(quiet: bool, text_logs: bool) -> Progress {
+    Progress::choose(quiet, text_logs)
+}
+
+/// Fetches the window into the store.
+pub async fn fetch(
+    config: &FetchConfig,
+    cancel: Cancel,
+    progress: &Progress,
+) -> Result<FetchOutcome, Error> {
+    let mut store = Store::open_for_writing(&config.store)?;
+    let state = store.state()?;
+    let watermark = state.as_ref().and_then(|state| state.watermark);
+    let since = config.since.unwrap_or_else(|| match watermark {
+        Some(watermark) => watermark - config.overlap,
+        None => config.until - Duration::days(FIRST_FETCH_DAYS),
+    });
+    let until = config.until;
+    info!(
+        "fetching {since} .. {until} into {} ({} per page, at most {})",
+        config.store.display(),
+        config.page_size,
+        config.throttle
+    );
+    let query = GraphQuery {
+        graph_url: config.graph_url.clone(),
+        service: config.service.clone(),
+        since,
+        until,
+        page_size: config.page_size,
+        throttle: config.throttle,
+        retry: config.retry,
+    };
+    let mut known = store.known_ids(
+        (since - Duration::days(1)).date_naive(),
+        (until + Duration::days(1)).date_naive(),
+    )?;
+    let client = http::client(config.timeout, config.ca_cert.as_deref()).map_err(Error::Usage)?;
+    let tokens = TokenSource::new(config.auth.clone(), client.clone())
+        .map_err(|err| Error::Fetch(FetchError::Auth(err)))?;
+    let mut pager = Pager::new(&query, client, tokens, cancel)?;
+    let mut rejects = RejectLog::open(config.rejects.as_deref())?;
+    let mut outcome = FetchOutcome {
+        since,
+        until,
+        stats: FetchStats::default(),
+        stored: 0,
+        already_stored: 0,
+        rejects: 0,
+    };
+    let mut batch: Vec<StoredRecord> = Vec::new();
+    let mut reached: Option<DateTime<Utc>> = None;
+    let result = loop {
+        let page = match pager.next_page().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break Ok(()),
+            Err(err) => break Err(err),
+        };
+        let place = format!("Graph page {}", page.number);
+        for reject in page.rejects {
+            rejects.reject(&place, reject.index as u64 + 1, &reject.reason, &reject.raw)?;
+        }
+        for (index, fetched) in page.records.into_iter().enumerate() {
+            let event = match normalize(fetched.record) {
+                Ok(event) => event,
+                Err(reason) => {
+                    rejects.reject(&place, index as u64 + 1, &reason, &fetched.raw)?;
+                    continue;
+                }
+            };
+            if !known.insert(event.id.clone()) {
+                outcome.already_stored += 1;
+                continue;
+            }
+            reached = match (reached, event.time) {
+                (Some(reached), Some(time)) => Some(reached.min(time)),
+                (reached, time) => reached.or(time),
+            };
+            outcome.stored += 1;
+            batch.push(StoredRecord {
+                event,
+                raw: fetched.raw,
+            });
+        }
+        if batch.len() >= BATCH {
+            store.write_batch(&batch)?;
+            batch.clear();
+        }
+        progress.update(pager.stats(), outcome.stored, reached);
+    };
+    // What was fetched is good even when the fetch did not finish: keep it.
+    store.write_batch(&batch)?;
+    progress.finish();
+    outcome.rejects = rejects.count();
+    rejects.close()?;
+    outcome.stats = pager.stats().clone();
+    result?;
+    let moved = match watermark {
+        Some(watermark) if since > watermark => {
+            warn!(
+                "a gap remains between the watermark {watermark} and --since {since}; the watermark stays"
+            );
+            watermark
+        }
+        Some(watermark) => watermark.max(until),
+        None => until,
+    };
+    store.save_state(&State {
+        format: FORMAT,
+        watermark: Some(moved),
+        service: config.service.clone(),
+        updated: Utc::now(),
+    })?;
+    info!(
+        "fetched {} pages, {} records: {} new, {} already stored, {} rejected; waited {:.1}s ({} throttled, {} retries); watermark {moved}",
+        outcome.stats.pages,
+        outcome.stats.records,
+        outcome.stored,
+        outcome.already_stored,
+        outcome.rejects,
+        outcome.stats.waited.as_secs_f64(),
+        outcome.stats.throttled,
+        outcome.stats.retries
+    );
+    Ok(outcome)
+}
+
+/// `ssprlens run`: fetch, then every report from the whole store into the output directory.
+pub async fn run(
+    config: &RunConfig,
+    cancel: Cancel,
+    progress: &Progress,
+) -> Result<FetchOutcome, Error> {
+    let outcome = fetch(&config.fetch, cancel, progress).await?;
+    let store = Store::open_for_reading(&config.fetch.store)?;
+    let events = store.read_events(None)?;
+    let mut tables = tables(events, &config.rules, &Window::default())?;
+    let written = write_all_reports(&mut tables, &config.out, config.format)?;
+    info!(
+        "wrote {} reports into {}",
+        written.len(),
+        config.out.display()
+    );
+    Ok(outcome)
+}

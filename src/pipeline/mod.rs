@@ -1,0 +1,11 @@
+//! Wires the stages for each command; the only place that knows all of them.
+//!
+//! - [`report`]: files or store → events → attempts → tables → one report, or all of them;
+//! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report).
+
+pub mod fetch;
+mod progress;
+mod rejects;
+pub mod report;
+
+pub use rejects::RejectLog;

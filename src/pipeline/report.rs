@@ -1,0 +1,232 @@
+//! `ssprlens report`: events from export files or the store → attempts → tables → a report.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use tracing::{info, warn};
+
+use super::RejectLog;
+use crate::columns::events_frame;
+use crate::config::{Query, ReportConfig, Source, Window};
+use crate::error::Error;
+use crate::fetcher::files::{self, Item};
+use crate::model::{ActivityKind, Event};
+use crate::reporter::ReportError;
+use crate::reporter::export::{self, Format};
+use crate::reporter::frames::{attempts_frame, channel_order_frame};
+use crate::reporter::queries::{REPORTS, Tables};
+use crate::store::Store;
+use crate::transformer::attempts::build_attempts;
+use crate::transformer::event::normalize;
+use crate::transformer::rules::ChannelRules;
+
+/// What reading the inputs found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReadStats {
+    pub files: usize,
+    /// Records read, duplicates included.
+    pub records: u64,
+    pub duplicates: u64,
+    pub rejects: u64,
+    /// Events without any time (kept; left out when a window is set).
+    pub without_time: u64,
+}
+
+/// Reads every input file into events, deduplicated by record id (first occurrence wins).
+pub fn read_files(
+    inputs: &[PathBuf],
+    rejects: &mut RejectLog,
+) -> Result<(Vec<Event>, ReadStats), Error> {
+    let files = files::expand_inputs(inputs)?;
+    let mut stats = ReadStats {
+        files: files.len(),
+        ..ReadStats::default()
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut events = Vec::new();
+    let mut failure = None;
+    for path in &files {
+        let place = path.display().to_string();
+        files::read_file(path, &mut |item| {
+            if failure.is_some() {
+                return;
+            }
+            let outcome = match item {
+                Item::Record {
+                    record,
+                    line,
+                    bytes,
+                } => match normalize(record) {
+                    Ok(event) => {
+                        stats.records += 1;
+                        if seen.insert(event.id.clone()) {
+                            stats.without_time += u64::from(event.time.is_none());
+                            events.push(event);
+                        } else {
+                            stats.duplicates += 1;
+                        }
+                        Ok(())
+                    }
+                    Err(reason) => rejects.reject(&place, line, &reason, bytes),
+                },
+                Item::Reject {
+                    line,
+                    reason,
+                    bytes,
+                } => rejects.reject(&place, line, &reason, bytes),
+            };
+            failure = outcome.err();
+        })?;
+        if let Some(err) = failure.take() {
+            return Err(err);
+        }
+    }
+    stats.rejects = rejects.count();
+    Ok((events, stats))
+}
+
+/// The store's events for a window; a day more on each side keeps attempts crossing its edges whole.
+pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
+    let store = Store::open_for_reading(dir)?;
+    let days = match (window.since, window.until) {
+        (None, None) => None,
+        (since, until) => Some((
+            since.map_or(chrono::NaiveDate::MIN, |since| {
+                (since - Duration::days(1)).date_naive()
+            }),
+            until.map_or(chrono::NaiveDate::MAX, |until| {
+                (until + Duration::days(1)).date_naive()
+            }),
+        )),
+    };
+    Ok(store.read_events(days)?)
+}
+
+/// Attempts of the events, both cut to the window, as the tables the reports query.
+pub fn tables(
+    mut events: Vec<Event>,
+    rules: &ChannelRules,
+    window: &Window,
+) -> Result<Tables, Error> {
+    let without_correlation = events
+        .iter()
+        .filter(|event| {
+            event.correlation_id.is_none()
+                && !matches!(event.kind, ActivityKind::Other | ActivityKind::AdminReset)
+        })
+        .count();
+    if without_correlation > 0 {
+        warn!("{without_correlation} reset rows have no correlationId and belong to no attempt");
+    }
+    let mut attempts = build_attempts(&events, rules);
+    window.apply(&mut events, &mut attempts);
+    info!(
+        "{} events, {} attempts in the report window",
+        events.len(),
+        attempts.len()
+    );
+    let table = |table, result: polars::error::PolarsResult<_>| {
+        result.map_err(|source| ReportError::Table { table, source })
+    };
+    Ok(Tables::new(
+        table("events", events_frame(&events))?,
+        table("attempts", attempts_frame(&attempts))?,
+        table("channel_order", channel_order_frame(&rules.channels()))?,
+    ))
+}
+
+/// Runs one query and writes its result.
+pub fn write_report(
+    tables: &mut Tables,
+    query: &Query,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(), Error> {
+    let frame = tables.query(&query.name, &query.sql)?;
+    let total = match (&query.total_sql, format) {
+        (Some(sql), Format::Table) => Some(tables.query(&format!("{} total", query.name), sql)?),
+        _ => None,
+    };
+    export::write(&frame, total.as_ref(), format, out)?;
+    Ok(())
+}
+
+/// Writes every built-in report into `dir`, one file each, named after the report.
+pub fn write_all_reports(
+    tables: &mut Tables,
+    dir: &Path,
+    format: Format,
+) -> Result<Vec<PathBuf>, Error> {
+    crate::fsio::create_private_dir_all(dir).map_err(|source| ReportError::Write {
+        target: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for report in REPORTS {
+        let path = dir.join(format!("{}.{}", report.name, format.extension()));
+        let query = Query {
+            name: report.name.to_owned(),
+            sql: report.sql.to_owned(),
+            total_sql: None,
+        };
+        write_report(tables, &query, format, Some(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// `ssprlens report`: reads the inputs and writes one report.
+pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
+    let (events, stats) = match &config.source {
+        Source::Files(inputs) => {
+            let mut rejects = RejectLog::open(config.rejects.as_deref())?;
+            let read = read_files(inputs, &mut rejects);
+            rejects.close()?;
+            let (events, stats) = read?;
+            info!(
+                "read {} files: {} records, {} duplicates dropped, {} rejected",
+                stats.files, stats.records, stats.duplicates, stats.rejects
+            );
+            if stats.records == 0 {
+                return Err(Error::NoRecords {
+                    files: stats.files,
+                    rejects: stats.rejects,
+                });
+            }
+            if config.strict && stats.rejects > 0 {
+                return Err(Error::Rejected {
+                    rejects: stats.rejects,
+                });
+            }
+            (events, stats)
+        }
+        Source::Store(dir) => {
+            let events = read_store(dir, &config.window)?;
+            info!(
+                "read {} events from the store {}",
+                events.len(),
+                dir.display()
+            );
+            let stats = ReadStats {
+                records: events.len() as u64,
+                ..ReadStats::default()
+            };
+            (events, stats)
+        }
+    };
+    if config.window != Window::default() && stats.without_time > 0 {
+        warn!(
+            "{} events have no time and are outside any --since/--until window",
+            stats.without_time
+        );
+    }
+    let mut tables = tables(events, &config.rules, &config.window)?;
+    write_report(
+        &mut tables,
+        &config.query,
+        config.format,
+        config.out.as_deref(),
+    )?;
+    Ok(stats)
+}
