@@ -20,8 +20,10 @@ use crate::fetcher::graph::{Cancel, FetchError, http};
 use crate::store::{FORMAT, State, Store, StoredRecord};
 use crate::transformer::event::normalize;
 
-/// Records kept in memory before they are written to the store.
-const BATCH: usize = 10_000;
+/// Records are written to the store every this many pages or records, whichever comes first:
+/// an interrupted fetch loses at most that much work, and files stay few.
+const FLUSH_PAGES: u32 = 5;
+const FLUSH_RECORDS: usize = 10_000;
 
 /// What a fetch did.
 #[derive(Debug, Clone)]
@@ -121,7 +123,7 @@ pub async fn fetch(
                 raw: fetched.raw,
             });
         }
-        if batch.len() >= BATCH {
+        if page.number % FLUSH_PAGES == 0 || batch.len() >= FLUSH_RECORDS {
             store.write_batch(&batch)?;
             batch.clear();
         }

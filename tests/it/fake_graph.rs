@@ -1,0 +1,97 @@
+//! A hand-made Graph on 127.0.0.1 for what the simulator never does: foreign and repeated
+//! nextLinks, redirects, refusals. It answers directoryAudits requests from a script, one
+//! answer per request (the last repeats), and records every request it gets.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{any, post};
+
+/// One scripted answer; `{base}` in the body or location is replaced by the server's URL.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn page(records: &str, next_link: Option<&str>) -> Answer {
+        let next = next_link.map(|link| format!(",\"@odata.nextLink\":\"{link}\"")).unwrap_or_default();
+        Answer { status: 200, headers: vec![("content-type", "application/json".into())], body: format!("{{\"value\":[{records}]{next}}}") }
+    }
+}
+
+/// A request the server got: path and query, and whether it carried a bearer token.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub uri: String,
+    pub bearer: bool,
+}
+
+struct Script {
+    base: String,
+    answers: Vec<Answer>,
+    seen: Mutex<Vec<Seen>>,
+}
+
+pub struct FakeGraph {
+    script: Arc<Script>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl FakeGraph {
+    pub fn start(answers: Vec<Answer>) -> FakeGraph {
+        FakeGraph::start_on("127.0.0.1", answers)
+    }
+
+    /// On another loopback address, to stand for another host.
+    pub fn start_on(host: &str, answers: Vec<Answer>) -> FakeGraph {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind((host, 0))).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let script = Arc::new(Script { base, answers, seen: Mutex::new(Vec::new()) });
+        let router = Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .fallback(any(answer))
+            .with_state(Arc::clone(&script));
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        FakeGraph { script, _runtime: runtime }
+    }
+
+    pub fn url(&self) -> String {
+        self.script.base.clone()
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.script.seen.lock().unwrap().clone()
+    }
+}
+
+async fn token() -> Response {
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"fake-token"}"#))
+        .unwrap()
+}
+
+async fn answer(State(script): State<Arc<Script>>, headers: HeaderMap, request: Request) -> Response {
+    let bearer = headers.get("authorization").is_some_and(|value| value.as_bytes().starts_with(b"Bearer "));
+    let index = {
+        let mut seen = script.seen.lock().unwrap();
+        seen.push(Seen { uri: request.uri().to_string(), bearer });
+        seen.len() - 1
+    };
+    let Some(answer) = script.answers.get(index).or(script.answers.last()) else {
+        return Response::builder().status(StatusCode::NOT_FOUND).body(Body::empty()).unwrap();
+    };
+    let mut response = Response::builder().status(answer.status);
+    for (name, value) in &answer.headers {
+        response = response.header(*name, value.replace("{base}", &script.base));
+    }
+    response.body(Body::from(answer.body.replace("{base}", &script.base))).unwrap()
+}

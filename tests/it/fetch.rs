@@ -1,0 +1,362 @@
+//! The fetcher against real HTTP servers on 127.0.0.1: the Graph simulator (paging, throttling,
+//! faults, short-lived tokens) and, for what the simulator never does, a hand-made Graph.
+//! The expected counts come from the generator's ground truth.
+
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use ssprlens::pipeline::demo::sample_records;
+use ssprlens::simulator::{BackgroundSimulator, Fault, SimulatorConfig, Throttle, start_in_background};
+
+use super::common::{assert_channels, run, run_ok, truth};
+
+const SECRET: &str = "s3cr3t-Value~With.Special_Chars";
+const WINDOW: [&str; 4] = ["--since", "2026-08-01T00:00:00Z", "--until", "2026-12-01T00:00:00Z"];
+
+fn simulator(config: SimulatorConfig) -> BackgroundSimulator {
+    start_in_background(SimulatorConfig {
+        records: sample_records(),
+        client_secret: SECRET.to_owned(),
+        ..config
+    })
+    .expect("the simulator starts")
+}
+
+/// `ssprlens fetch` against `sim` into `store`, with extra arguments; returns (code, stdout, stderr).
+fn fetch(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> (i32, String, String) {
+    let output = fetch_command(sim, store, extra).output().expect("ssprlens runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn fetch_command(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> Process {
+    let defaults = SimulatorConfig::default();
+    let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
+    command
+        .args(["fetch", "--store", store.to_str().unwrap(), "--graph-url", &sim.url(), "--authority-host", &sim.url()])
+        .args(["--page-size", "50", "--throttle", "5/200ms"])
+        .args(extra)
+        .env("AZURE_TENANT_ID", &defaults.tenant_id)
+        .env("AZURE_CLIENT_ID", &defaults.client_id)
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("SSPRLENS_LOG");
+    if !extra.contains(&"--since") && !extra.contains(&"--until") {
+        command.args(WINDOW);
+    }
+    command
+}
+
+fn channels_from_store(store: &Path) -> String {
+    run_ok(&["report", "--store", store.to_str().unwrap(), "--format", "csv", "--quiet"])
+}
+
+/// Every file under `dir`, as bytes.
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| (entry.path().display().to_string(), std::fs::read(entry.path()).unwrap()))
+        .collect()
+}
+
+/// Lines of the raw archive (gzip NDJSON) and the ids in them.
+fn raw_ids(store: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (path, bytes) in files_under(&store.join("raw")) {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut text).unwrap();
+        for line in text.lines() {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("{path}: {line}"));
+            ids.push(value["id"].as_str().unwrap().to_owned());
+        }
+    }
+    ids.sort();
+    ids
+}
+
+fn assert_store_equals_source(store: &Path) {
+    let truth = truth();
+    assert_channels(&channels_from_store(store), &truth["channels"], &["attempts", "completed", "users", "ips"]);
+    let ids = raw_ids(store);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique, "a record is archived twice");
+    assert_eq!(ids.len() as u64, truth["unique_records"].as_u64().unwrap());
+}
+
+fn assert_no_secret(outputs: &[&str], store: &Path) {
+    for text in outputs {
+        assert!(!text.contains(SECRET), "the client secret was printed");
+    }
+    for (path, bytes) in files_under(store) {
+        assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "the client secret is in {path}");
+    }
+}
+
+#[test]
+fn a_clean_fetch_stores_every_record_once_under_the_throttle() {
+    let sim = simulator(SimulatorConfig {
+        throttle: Some(Throttle { requests: 5, window: Duration::from_millis(200) }),
+        empty_page_every: 4,
+        ..SimulatorConfig::default()
+    });
+    let store = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = fetch(&sim, store.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_store_equals_source(store.path());
+    let stats = sim.stats();
+    assert_eq!(stats.throttled, 0, "the client limiter kept under the server's limit: {stats:?}");
+    assert!(stats.max_requests_in_window <= 5, "{stats:?}");
+    assert_no_secret(&[&stdout, &stderr], store.path());
+    // A re-run fetches the overlap again and stores nothing twice.
+    let (code, _, stderr) = fetch(&sim, store.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(" 0 new"), "{stderr}");
+    assert_store_equals_source(store.path());
+}
+
+#[test]
+fn faults_throttling_and_expiring_tokens_lose_nothing() {
+    let sim = simulator(SimulatorConfig {
+        throttle: Some(Throttle { requests: 5, window: Duration::from_millis(200) }),
+        fault_rate: 0.1,
+        faults: vec![
+            Fault::Status500,
+            Fault::Status502,
+            Fault::Status503 { retry_after: true },
+            Fault::Status503 { retry_after: false },
+            Fault::Status504,
+            Fault::TruncatedBody,
+            Fault::SlowResponse(Duration::from_millis(300)),
+            Fault::ConnectionReset,
+            Fault::HtmlErrorPage,
+            Fault::Unauthorized,
+        ],
+        seed: 11,
+        token_lifetime: Duration::from_secs(1),
+        empty_page_every: 3,
+        ..SimulatorConfig::default()
+    });
+    let store = tempfile::tempdir().unwrap();
+    // The client allows ten times what the server does: the 429s must teach it.
+    let (code, stdout, stderr) = fetch(&sim, store.path(), &["--throttle", "50/200ms", "--page-size", "20", "--retry-budget", "5m"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_store_equals_source(store.path());
+    let stats = sim.stats();
+    assert!(stats.throttled > 0 && stats.faults_injected > 0, "{stats:?}");
+    assert!(stats.tokens_issued > 1, "tokens were renewed: {stats:?}");
+    assert_no_secret(&[&stdout, &stderr], store.path());
+}
+
+#[test]
+fn a_fetch_killed_mid_way_is_completed_by_the_next_run() {
+    let sim = simulator(SimulatorConfig { response_delay: Duration::from_millis(60), ..SimulatorConfig::default() });
+    let store = tempfile::tempdir().unwrap();
+    let mut child = fetch_command(&sim, store.path(), &["--page-size", "10", "--throttle", "100/1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sim.stats().pages_served < 23 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let stored_before = raw_ids(store.path()).len();
+    assert!(stored_before > 0 && (stored_before as u64) < truth()["unique_records"].as_u64().unwrap(), "{stored_before}");
+    let (code, _, stderr) = fetch(&sim, store.path(), &["--page-size", "10", "--throttle", "100/1s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("recovered a stale store lock"), "{stderr}");
+    assert_store_equals_source(store.path());
+}
+
+#[test]
+fn overlapping_windows_store_nothing_twice() {
+    let sim = simulator(SimulatorConfig::default());
+    let store = tempfile::tempdir().unwrap();
+    for (since, until) in [
+        ("2026-09-01T00:00:00Z", "2026-10-20T00:00:00Z"),
+        ("2026-10-10T00:00:00Z", "2026-11-25T00:00:00Z"),
+        ("2026-08-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+    ] {
+        let (code, _, stderr) = fetch(&sim, store.path(), &["--since", since, "--until", until, "--throttle", "100/1s"]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert_store_equals_source(store.path());
+}
+
+#[test]
+fn incremental_runs_start_at_the_watermark_minus_the_overlap() {
+    let sim = simulator(SimulatorConfig::default());
+    let store = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = fetch(&sim, store.path(), &["--since", "2026-09-01T00:00:00Z", "--until", "2026-10-15T00:00:00Z", "--throttle", "100/1s"]);
+    assert_eq!(code, 0, "{stderr}");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(store.path().join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["watermark"], "2026-10-15T00:00:00Z");
+    // No --since: from the watermark minus the 1 h overlap.
+    let (code, _, stderr) = fetch(&sim, store.path(), &["--until", "2026-12-01T00:00:00Z", "--throttle", "100/1s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("fetching 2026-10-14 23:00:00 UTC .. 2026-12-01 00:00:00 UTC"), "{stderr}");
+    assert_store_equals_source(store.path());
+}
+
+#[test]
+fn a_second_fetch_into_the_same_store_is_refused() {
+    let sim = simulator(SimulatorConfig { response_delay: Duration::from_millis(200), ..SimulatorConfig::default() });
+    let store = tempfile::tempdir().unwrap();
+    let mut first = fetch_command(&sim, store.path(), &["--page-size", "10", "--throttle", "100/1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sim.stats().requests == 0 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, _, stderr) = fetch(&sim, store.path(), &[]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("another fetch is writing it"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_secret_fails_with_entras_error_and_exit_5() {
+    let sim = simulator(SimulatorConfig::default());
+    let store = tempfile::tempdir().unwrap();
+    let output = fetch_command(&sim, store.path(), &[]).env("AZURE_CLIENT_SECRET", "wrong-secret-value").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("AADSTS7000215"), "{stderr}");
+    assert!(stderr.contains("AuditLog.Read.All"), "{stderr}");
+    assert!(!stderr.contains("wrong-secret-value") && !stderr.contains(SECRET));
+}
+
+#[test]
+fn exhausted_retries_name_the_last_graph_error() {
+    let sim = simulator(SimulatorConfig { fault_rate: 1.0, faults: vec![Fault::Status500], ..SimulatorConfig::default() });
+    let store = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = fetch(&sim, store.path(), &["--retry-budget", "2s", "--throttle", "100/1s"]);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("HTTP 500") && stderr.contains("request-id"), "{stderr}");
+    assert!(!store.path().join("state.json").exists(), "the watermark must not move");
+}
+
+#[test]
+fn http_is_refused_for_hosts_that_are_not_loopback() {
+    let store = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&["fetch", "--store", store.path().to_str().unwrap(), "--graph-url", "http://graph.example.com", "--azure-cli"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("must use https"), "{stderr}");
+}
+
+mod hand_made {
+    use super::super::fake_graph::{Answer, FakeGraph};
+    use super::*;
+
+    const RECORD: &str = r#"{"id":"r1","activityDateTime":"2026-10-01T08:00:00Z","correlationId":"c1","activityDisplayName":"Reset password (self-service)","result":"success"}"#;
+
+    fn fetch_from(graph: &FakeGraph) -> (i32, String) {
+        let store = tempfile::tempdir().unwrap();
+        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
+            .args(["fetch", "--store", store.path().to_str().unwrap(), "--graph-url", &graph.url(), "--authority-host", &graph.url()])
+            .args(["--throttle", "100/1s", "--retry-budget", "1s"])
+            .args(WINDOW)
+            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
+            .env("AZURE_CLIENT_ID", "app")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .output()
+            .unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+
+    #[test]
+    fn a_next_link_to_another_host_is_refused_and_never_followed() {
+        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
+        let link = format!("{}/v1.0/auditLogs/directoryAudits?$skiptoken=x", elsewhere.url());
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, Some(&link))]);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 6, "{stderr}");
+        assert!(stderr.contains("not to the Graph host") && stderr.contains("refused"), "{stderr}");
+        assert!(elsewhere.seen().is_empty(), "the other host was contacted");
+    }
+
+    #[test]
+    fn a_next_link_seen_twice_stops_the_loop() {
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, Some("{base}/v1.0/auditLogs/directoryAudits?$skiptoken=same"))]);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 6, "{stderr}");
+        assert!(stderr.contains("same nextLink twice"), "{stderr}");
+        assert_eq!(graph.seen().len(), 2);
+    }
+
+    #[test]
+    fn a_redirect_is_not_followed_and_carries_no_token_away() {
+        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
+        let graph = FakeGraph::start(vec![Answer {
+            status: 302,
+            headers: vec![("location", format!("{}/v1.0/auditLogs/directoryAudits", elsewhere.url()))],
+            body: String::new(),
+        }]);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 6, "{stderr}");
+        assert!(stderr.contains("HTTP 302"), "{stderr}");
+        assert!(elsewhere.seen().is_empty(), "the redirect was followed");
+    }
+
+    #[test]
+    fn forbidden_fails_fast_with_graphs_code_message_and_request_id() {
+        let graph = FakeGraph::start(vec![Answer {
+            status: 403,
+            headers: vec![("request-id", "3c9a-req".into()), ("content-type", "application/json".into())],
+            body: r#"{"error":{"code":"Authentication_RequestFromNonPremiumTenantOrB2CTenant","message":"Neither tenant is B2C or tenant doesn't have premium license","innerError":{"request-id":"3c9a-req"}}}"#.into(),
+        }]);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 5, "{stderr}");
+        assert!(stderr.contains("Authentication_RequestFromNonPremiumTenantOrB2CTenant") && stderr.contains("3c9a-req") && stderr.contains("licence"), "{stderr}");
+        assert_eq!(graph.seen().len(), 1, "403 is not retried");
+    }
+
+    #[test]
+    fn a_bad_request_fails_fast() {
+        let graph = FakeGraph::start(vec![Answer {
+            status: 400,
+            headers: vec![],
+            body: r#"{"error":{"code":"BadRequest","message":"Invalid filter clause","innerError":{"request-id":"r-400"}}}"#.into(),
+        }]);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 6, "{stderr}");
+        assert!(stderr.contains("BadRequest: Invalid filter clause (request-id r-400)"), "{stderr}");
+        assert_eq!(graph.seen().len(), 1);
+    }
+
+    #[test]
+    fn a_429_with_a_fractional_retry_after_is_waited_out() {
+        let graph = FakeGraph::start(vec![
+            Answer { status: 429, headers: vec![("retry-after", "0.35".into())], body: String::new() },
+            Answer::page(RECORD, None),
+        ]);
+        let started = Instant::now();
+        let store = tempfile::tempdir().unwrap();
+        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
+            .args(["fetch", "--store", store.path().to_str().unwrap(), "--graph-url", &graph.url(), "--authority-host", &graph.url()])
+            .args(WINDOW)
+            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
+            .env("AZURE_CLIENT_ID", "app")
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(started.elapsed() >= Duration::from_millis(350));
+        assert!(graph.seen().iter().all(|seen| seen.bearer));
+        assert_eq!(graph.seen().len(), 2);
+    }
+}
