@@ -8,6 +8,9 @@
 //! - [`reporter`] turns events and attempts into polars tables, runs the SQL reports of
 //!   `queries/` and exports the result.
 //!
+//! [`simulator`] is a simulated tenant (Entra's token endpoint and Graph's directoryAudits, with
+//! throttling and faults) for the demo and the fetcher's tests.
+//!
 //! [`pipeline`] wires the stages for each command; [`config`] turns command-line arguments into
 //! a validated configuration; [`error`] maps every failure to an exit code.
 
@@ -18,4 +21,5 @@ pub mod fetcher;
 pub mod model;
 pub mod pipeline;
 pub mod reporter;
+pub mod simulator;
 pub mod transformer;
