@@ -34,6 +34,9 @@ mod stats;
 mod throttle;
 mod token;
 
+#[cfg(test)]
+mod tests;
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;

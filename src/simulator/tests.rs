@@ -1,0 +1,830 @@
+//! The simulator over real HTTP, as the fetcher will meet it: token flow, paging, filters,
+//! throttling and every fault, each checked from the client's side. Durations are scaled down
+//! (windows of 200 ms) to keep the whole module fast.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use serde_json::{Value, json};
+
+use super::*;
+
+const SSPR: &str = "Self-service Password Management";
+const FILTER: &str = "loggedByService eq 'Self-service Password Management' and activityDateTime \
+                      ge 2026-09-20T00:00:00Z and activityDateTime le 2026-11-05T00:00:00Z";
+
+fn record(id: &str, time: &str, service: &str) -> Value {
+    json!({
+        "id": id,
+        "category": "UserManagement",
+        "correlationId": "00000000-0000-0000-0000-0000000000aa",
+        "result": "success",
+        "activityDisplayName": "Reset password (self-service)",
+        "activityDateTime": time,
+        "loggedByService": service,
+        "additionalDetails": [],
+    })
+}
+
+/// `count` SSPR records, one every 3 hours from 2026-09-21 on (ids `r000`...), every seventh
+/// sharing its time with the one before, to exercise ties.
+fn sspr_records(count: usize) -> Vec<Value> {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-09-21T00:00:00Z").unwrap();
+    (0..count)
+        .map(|index| {
+            let step = if index % 7 == 6 { index - 1 } else { index };
+            let time = start + chrono::Duration::hours(3 * step as i64);
+            record(
+                &format!("r{index:03}"),
+                &time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                SSPR,
+            )
+        })
+        .collect()
+}
+
+/// The ids a correct client ends up with: newest first, ties by id descending.
+fn newest_first(records: &[Value]) -> Vec<String> {
+    let mut keyed: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["activityDateTime"].as_str().unwrap().to_owned(),
+                r["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.cmp(a));
+    keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn audits_url(sim: &Simulator, query: &str) -> String {
+    format!("{}/v1.0/auditLogs/directoryAudits?{query}", sim.url())
+}
+
+/// Posts a token request as azure_identity does.
+async fn request_token(
+    sim: &Simulator,
+    tenant: &str,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", secret)
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("scope", scope)
+        .finish();
+    client()
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", sim.url()))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(sim: &Simulator) -> String {
+    let config = SimulatorConfig::default();
+    let response = request_token(
+        sim,
+        &config.tenant_id,
+        &config.client_id,
+        &config.client_secret,
+        "https://graph.microsoft.com/.default",
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn get(url: &str, token: &str) -> reqwest::Response {
+    client().get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// Follows nextLinks from `url` to the end, returning the ids of every page in order.
+async fn fetch_pages(url: String, token: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut next = Some(url);
+    while let Some(url) = next {
+        let response = get(&url, token).await;
+        assert_eq!(response.status(), 200, "{url}");
+        let page: Value = response.json().await.unwrap();
+        pages.push(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        assert!(pages.len() < 1000, "paging does not end");
+    }
+    pages
+}
+
+async fn graph_error_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    let inner = &body["error"]["innerError"];
+    assert!(
+        inner["request-id"].is_string() && inner["date"].is_string(),
+        "{body}"
+    );
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+async fn start(config: SimulatorConfig) -> Simulator {
+    Simulator::start(config).await.unwrap()
+}
+
+#[tokio::test]
+async fn paging_serves_every_record_once_newest_first() {
+    let records = sspr_records(250);
+    let sim = start(SimulatorConfig {
+        records: records.clone(),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let first = audits_url(&sim, &format!("$filter={}&$top=40", encode(FILTER)));
+    let pages = fetch_pages(first.clone(), &token).await;
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [40, 40, 40, 40, 40, 40, 10]
+    );
+    assert_eq!(pages.concat(), newest_first(&records));
+
+    // The page itself: context, record verbatim, a nextLink that keeps filter and $top, and
+    // an opaque skiptoken that serves the same page however often it is followed.
+    let page: Value = get(&first, &token).await.json().await.unwrap();
+    assert_eq!(
+        page["@odata.context"],
+        format!("{}/v1.0/$metadata#auditLogs/directoryAudits", sim.url())
+    );
+    let newest = &records[249];
+    assert_eq!(page["value"][0], *newest);
+    let next = page["@odata.nextLink"].as_str().unwrap();
+    assert!(next.starts_with(&format!(
+        "{}/v1.0/auditLogs/directoryAudits?$filter=",
+        sim.url()
+    )));
+    assert!(next.contains("&$top=40&$skiptoken="), "{next}");
+    let skiptoken = next.rsplit("$skiptoken=").next().unwrap();
+    assert!(
+        skiptoken.parse::<u64>().is_err() && skiptoken.len() >= 32,
+        "{skiptoken}"
+    );
+    let twice = [get(next, &token).await, get(next, &token).await];
+    let [a, b] = twice;
+    assert_eq!(a.text().await.unwrap(), b.text().await.unwrap());
+
+    let stats = sim.stats();
+    assert_eq!(stats.pages_served, 7 + 3);
+    assert_eq!(stats.records_served, 250 + 40 + 40 + 40);
+    assert_eq!(stats.requests, 10);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_filter_selects_by_time_and_service() {
+    let records = vec![
+        record("before", "2026-09-19T23:59:59.9999999Z", SSPR),
+        record("first-second", "2026-09-20T00:00:00Z", SSPR),
+        record("inside", "2026-10-10T12:00:00.1234567+00:00", SSPR),
+        record("core", "2026-10-10T12:00:00Z", "Core Directory"),
+        record("last-second", "2026-11-05T00:00:00.000Z", SSPR),
+        record("after", "2026-11-05T00:00:00.0000001Z", SSPR),
+        json!({"id": "timeless", "loggedByService": SSPR}),
+    ];
+    let sim = start(SimulatorConfig {
+        records,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let ids = |filter: &str| {
+        let url = audits_url(&sim, &format!("$filter={}", encode(filter)));
+        let token = token.clone();
+        async move { fetch_pages(url, &token).await.concat() }
+    };
+    assert_eq!(ids(FILTER).await, ["last-second", "inside", "first-second"]);
+    assert_eq!(
+        ids(
+            "activityDateTime gt 2026-09-20T00:00:00Z and activityDateTime lt 2026-11-05T00:00:00Z"
+        )
+        .await,
+        ["inside", "core"]
+    );
+    assert_eq!(
+        ids("activityDateTime eq 2026-10-10T12:00:00.1234567Z").await,
+        ["inside"]
+    );
+    // Without a filter, everything; the record without a time comes last.
+    let all = fetch_pages(audits_url(&sim, ""), &token).await.concat();
+    assert_eq!(all.len(), 7);
+    assert_eq!(all.last().map(String::as_str), Some("timeless"));
+
+    for bad in [
+        "category eq 'UserManagement'",
+        "loggedByService eq 'a' or loggedByService eq 'b'",
+        "activityDateTime ge yesterday",
+    ] {
+        let response = get(
+            &audits_url(&sim, &format!("$filter={}", encode(bad))),
+            &token,
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert_eq!(graph_error_code(response).await, "BadRequest");
+    }
+    assert_eq!(sim.stats().bad_requests, 3);
+}
+
+#[tokio::test]
+async fn top_is_capped_and_defaults_to_100() {
+    let records = sspr_records(150);
+    let sim = start(SimulatorConfig {
+        records: records.clone(),
+        max_page_size: 30,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let pages = fetch_pages(audits_url(&sim, "$top=999"), &token).await;
+    assert_eq!(pages.len(), 5);
+    assert!(pages.iter().all(|page| page.len() == 30));
+    let page: Value = get(&audits_url(&sim, "$top=999"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        page["@odata.nextLink"]
+            .as_str()
+            .unwrap()
+            .contains("$top=30&")
+    );
+
+    let roomy = start(SimulatorConfig {
+        records,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = self::token(&roomy).await;
+    let sizes: Vec<usize> = fetch_pages(audits_url(&roomy, ""), &token)
+        .await
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [100, 50]);
+    let response = get(&audits_url(&roomy, "$top=0"), &token).await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn every_nth_page_is_empty_but_links_on() {
+    let records = sspr_records(10);
+    let sim = start(SimulatorConfig {
+        records: records.clone(),
+        empty_page_every: 3,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let pages = fetch_pages(audits_url(&sim, "$top=2"), &token).await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [2, 2, 0, 2, 2, 0, 2]);
+    assert_eq!(pages.concat(), newest_first(&records));
+}
+
+#[tokio::test]
+async fn tokens_are_issued_refused_and_expire() {
+    let sim = start(SimulatorConfig {
+        records: sspr_records(3),
+        token_lifetime: Duration::from_millis(300),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let config = SimulatorConfig::default();
+    let graph = "https://graph.microsoft.com/.default";
+
+    let response = request_token(
+        &sim,
+        &config.tenant_id,
+        &config.client_id,
+        &config.client_secret,
+        graph,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let granted: Value = response.json().await.unwrap();
+    assert_eq!(granted["token_type"], "Bearer");
+    assert!(granted["expires_in"].is_u64() && granted["ext_expires_in"].is_u64());
+    let token = granted["access_token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 32);
+    assert_ne!(self::token(&sim).await, token, "tokens must not repeat");
+
+    for (tenant, client_id, secret, scope, status, error, code) in [
+        (
+            config.tenant_id.as_str(),
+            "sim-client",
+            "wrong",
+            graph,
+            401,
+            "invalid_client",
+            7000215,
+        ),
+        (
+            "contoso.example",
+            "sim-client",
+            "sim-secret",
+            graph,
+            400,
+            "invalid_request",
+            90002,
+        ),
+        (
+            &config.tenant_id,
+            "someone-else",
+            "sim-secret",
+            graph,
+            400,
+            "unauthorized_client",
+            700016,
+        ),
+        (
+            &config.tenant_id,
+            "sim-client",
+            "sim-secret",
+            "https://vault.azure.net/.default",
+            400,
+            "invalid_scope",
+            70011,
+        ),
+        (
+            &config.tenant_id,
+            "sim-client",
+            "sim-secret",
+            "AuditLog.Read.All",
+            400,
+            "invalid_scope",
+            1002012,
+        ),
+    ] {
+        let response = request_token(&sim, tenant, client_id, secret, scope).await;
+        assert_eq!(response.status(), status, "AADSTS{code}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], error);
+        assert_eq!(body["error_codes"], json!([code]));
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.starts_with(&format!("AADSTS{code}: ")),
+            "{description}"
+        );
+        for part in ["\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "] {
+            assert!(description.contains(part), "{description}");
+        }
+        assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
+        assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    // A live token works; missing, forged and expired ones get Graph's 401.
+    let url = audits_url(&sim, "");
+    assert_eq!(get(&url, &token).await.status(), 200);
+    let anonymous = client().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        graph_error_code(anonymous).await,
+        "InvalidAuthenticationToken"
+    );
+    assert_eq!(get(&url, "forged").await.status(), 401);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let expired = get(&url, &token).await;
+    assert_eq!(expired.status(), 401);
+    let body: Value = expired.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(
+        body["error"]["message"],
+        "Access token has expired or is not yet valid."
+    );
+
+    let stats = sim.stats();
+    assert_eq!(stats.tokens_issued, 2);
+    assert_eq!(stats.auth_failures, 5 + 3);
+}
+
+#[tokio::test]
+async fn a_burst_is_throttled_with_a_fractional_retry_after() {
+    let window = Duration::from_millis(200);
+    let sim = start(SimulatorConfig {
+        records: sspr_records(5),
+        throttle: Some(Throttle {
+            requests: 3,
+            window,
+        }),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let url = audits_url(&sim, "");
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..5 {
+        let response = get(&url, &token).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let header = response.headers()[RETRY_AFTER].to_str().unwrap().to_owned();
+            assert!(header.contains('.'), "{header}");
+            let seconds: f64 = header.parse().unwrap();
+            assert!((0.05..=0.2).contains(&seconds), "{header}");
+            retry_after.get_or_insert(seconds);
+            assert!(response.headers().contains_key("request-id"));
+            assert_eq!(graph_error_code(response).await, "TooManyRequests");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+
+    // Waiting what the last 429 said lets the next request through.
+    let last = get(&url, &token).await;
+    let wait: f64 = last.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+    assert_eq!(get(&url, &token).await.status(), 200);
+    let stats = sim.stats();
+    assert_eq!(stats.throttled, 3);
+    assert_eq!(stats.max_requests_in_window, 3);
+}
+
+#[tokio::test]
+async fn a_paced_client_stays_under_the_limit() {
+    let window = Duration::from_millis(200);
+    let sim = start(SimulatorConfig {
+        records: sspr_records(5),
+        throttle: Some(Throttle {
+            requests: 2,
+            window,
+        }),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let url = audits_url(&sim, "");
+    for _ in 0..6 {
+        let started = Instant::now();
+        assert_eq!(get(&url, &token).await.status(), 200);
+        tokio::time::sleep(
+            (window / 2 + Duration::from_millis(10)).saturating_sub(started.elapsed()),
+        )
+        .await;
+    }
+    let stats = sim.stats();
+    assert_eq!((stats.throttled, stats.max_requests_in_window), (0, 2));
+}
+
+/// Requests the first page from a simulator failing with `fault` half the time, until a
+/// failed request is followed by a good one; returns the failed response (or the error in place
+/// of one) after checking that the good one served exactly the right records.
+async fn fault_then_success(fault: Fault) -> Result<reqwest::Response, reqwest::Error> {
+    let records = sspr_records(30);
+    let sim = start(SimulatorConfig {
+        records: records.clone(),
+        fault_rate: 0.5,
+        faults: vec![fault],
+        seed: 7,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let url = audits_url(&sim, "$top=10");
+    let mut failed = None;
+    for _ in 0..40 {
+        let before = sim.stats().faults_injected;
+        let sent = client().get(&url).bearer_auth(&token).send().await;
+        if sim.stats().faults_injected > before {
+            failed = Some(sent);
+            continue;
+        }
+        if let Some(failed) = failed {
+            let page: Value = sent.unwrap().json().await.unwrap();
+            let ids: Vec<&str> = page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, newest_first(&records)[..10], "{fault:?}");
+            return failed;
+        }
+    }
+    panic!("{fault:?}: no fault followed by a success in 40 requests");
+}
+
+#[tokio::test]
+async fn status_faults_carry_graph_errors() {
+    for (fault, status, code, retry_after) in [
+        (Fault::Status500, 500, "generalException", None),
+        (Fault::Status502, 502, "UnknownError", None),
+        (
+            Fault::Status503 { retry_after: true },
+            503,
+            "serviceNotAvailable",
+            Some("1.5"),
+        ),
+        (
+            Fault::Status503 { retry_after: false },
+            503,
+            "serviceNotAvailable",
+            None,
+        ),
+        (Fault::Status504, 504, "timeout", None),
+        (Fault::Unauthorized, 401, "InvalidAuthenticationToken", None),
+    ] {
+        let response = fault_then_success(fault).await.unwrap();
+        assert_eq!(response.status(), status, "{fault:?}");
+        assert_eq!(
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .map(|v| v.to_str().unwrap()),
+            retry_after,
+            "{fault:?}"
+        );
+        assert_eq!(graph_error_code(response).await, code, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn broken_responses_break_the_way_networks_do() {
+    let truncated = fault_then_success(Fault::TruncatedBody).await.unwrap();
+    assert_eq!(truncated.status(), 200);
+    assert!(
+        truncated.bytes().await.is_err(),
+        "a truncated body must fail to read"
+    );
+
+    let reset = fault_then_success(Fault::ConnectionReset).await;
+    assert!(reset.is_err(), "a reset must give no response");
+
+    let html = fault_then_success(Fault::HtmlErrorPage).await.unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(html.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+}
+
+#[tokio::test]
+async fn a_slow_response_is_late_but_whole() {
+    let delay = Duration::from_millis(150);
+    let sim = start(SimulatorConfig {
+        records: sspr_records(3),
+        fault_rate: 1.0,
+        faults: vec![Fault::SlowResponse(delay)],
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let started = Instant::now();
+    let response = get(&audits_url(&sim, ""), &token).await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    assert!(started.elapsed() >= delay);
+    assert_eq!(page["value"].as_array().unwrap().len(), 3);
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.faults_injected,
+            stats.pages_served,
+            stats.records_served
+        ),
+        (1, 1, 3)
+    );
+}
+
+#[tokio::test]
+async fn the_secret_never_leaves_the_simulator() {
+    let secret = "s3cr3t-Value~with.chars";
+    let config = SimulatorConfig {
+        records: sspr_records(3),
+        client_secret: secret.to_owned(),
+        ..SimulatorConfig::default()
+    };
+    assert!(!format!("{config:?}").contains(secret));
+    let sim = start(config.clone()).await;
+    let graph = "https://graph.microsoft.com/.default";
+    let mut seen = Vec::new();
+    for (client_id, sent_secret, scope) in [
+        ("sim-client", secret, graph),
+        ("sim-client", "a-wrong-secret", graph),
+        ("other", secret, graph),
+        ("sim-client", secret, "User.Read"),
+    ] {
+        let response = request_token(&sim, &config.tenant_id, client_id, sent_secret, scope).await;
+        seen.push(format!("{:?}", response.headers()));
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("a-wrong-secret"), "{body}");
+        seen.push(body);
+    }
+    let token: Value = serde_json::from_str(&seen[1]).unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    for url in [audits_url(&sim, "$top=1"), audits_url(&sim, "$filter=x")] {
+        for bearer in [token, secret] {
+            let response = get(&url, bearer).await;
+            seen.push(format!("{:?}", response.headers()));
+            seen.push(response.text().await.unwrap());
+        }
+    }
+    seen.push(format!("{:?}", sim.stats()));
+    for text in &seen {
+        assert!(!text.contains(secret), "the secret leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn every_graph_response_carries_request_ids() {
+    let sim = start(SimulatorConfig {
+        records: sspr_records(3),
+        throttle: Some(Throttle {
+            requests: 1,
+            window: Duration::from_millis(200),
+        }),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let url = audits_url(&sim, "");
+    let requests = [
+        client()
+            .get(&url)
+            .bearer_auth(&token)
+            .header("client-request-id", "mine-1"),
+        client().get(&url).bearer_auth(&token),
+        client().get(&url),
+        client().get(format!("{}/v1.0/users", sim.url())),
+    ];
+    let mut statuses = Vec::new();
+    for request in requests {
+        let response = request.send().await.unwrap();
+        statuses.push(response.status().as_u16());
+        let headers = response.headers();
+        let request_id = headers["request-id"].to_str().unwrap();
+        assert_eq!(request_id.len(), 36);
+        let client_request_id = headers["client-request-id"].to_str().unwrap();
+        if statuses.len() == 1 {
+            assert_eq!(client_request_id, "mine-1");
+        } else {
+            assert_eq!(client_request_id, request_id);
+        }
+    }
+    assert_eq!(statuses, [200, 429, 401, 404]);
+}
+
+#[tokio::test]
+async fn invalid_skiptokens_are_refused() {
+    let sim = start(SimulatorConfig {
+        records: sspr_records(30),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let page: Value = get(&audits_url(&sim, "$top=5"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let next = page["@odata.nextLink"].as_str().unwrap();
+    let skiptoken = next.rsplit("$skiptoken=").next().unwrap();
+    let forged = format!("{}0", &skiptoken[..skiptoken.len() - 1]);
+    let forged = if forged == skiptoken {
+        format!("{}1", &skiptoken[..skiptoken.len() - 1])
+    } else {
+        forged
+    };
+    for query in [
+        format!("$top=5&$skiptoken={forged}"),
+        "$top=5&$skiptoken=10".to_owned(),
+        // A real token, but for another filter.
+        format!("$filter={}&$top=5&$skiptoken={skiptoken}", encode(FILTER)),
+    ] {
+        let response = get(&audits_url(&sim, &query), &token).await;
+        assert_eq!(response.status(), 400, "{query}");
+        assert_eq!(graph_error_code(response).await, "BadRequest");
+    }
+    assert_eq!(get(next, &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn beta_serves_the_same_records_with_beta_links() {
+    let sim = start(SimulatorConfig {
+        records: sspr_records(3),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let url = format!("{}/beta/auditLogs/directoryAudits?$top=2", sim.url());
+    let page: Value = get(&url, &token).await.json().await.unwrap();
+    assert_eq!(
+        page["@odata.context"],
+        format!("{}/beta/$metadata#auditLogs/directoryAudits", sim.url())
+    );
+    let next = page["@odata.nextLink"].as_str().unwrap();
+    assert!(next.starts_with(&format!("{}/beta/auditLogs/directoryAudits?", sim.url())));
+}
+
+#[tokio::test]
+async fn the_response_delay_slows_every_answer() {
+    let delay = Duration::from_millis(100);
+    let sim = start(SimulatorConfig {
+        response_delay: delay,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let token = token(&sim).await;
+    let started = Instant::now();
+    let response = get(&audits_url(&sim, ""), &token).await;
+    assert_eq!(response.status(), 200);
+    assert!(started.elapsed() >= delay);
+}
+
+#[tokio::test]
+async fn contradictory_settings_are_refused() {
+    for config in [
+        SimulatorConfig {
+            fault_rate: 1.5,
+            faults: vec![Fault::Status500],
+            ..SimulatorConfig::default()
+        },
+        SimulatorConfig {
+            fault_rate: 0.1,
+            ..SimulatorConfig::default()
+        },
+        SimulatorConfig {
+            max_page_size: 0,
+            ..SimulatorConfig::default()
+        },
+        SimulatorConfig {
+            empty_page_every: 1,
+            ..SimulatorConfig::default()
+        },
+        SimulatorConfig {
+            throttle: Some(Throttle {
+                requests: 0,
+                window: Duration::from_secs(1),
+            }),
+            ..SimulatorConfig::default()
+        },
+    ] {
+        let refused = Simulator::start(config.clone()).await.err();
+        assert_eq!(
+            refused.map(|err| err.kind()),
+            Some(io::ErrorKind::InvalidInput),
+            "{config:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn shutdown_closes_the_port() {
+    let sim = start(SimulatorConfig::default()).await;
+    let url = audits_url(&sim, "");
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    sim.shutdown().await;
+    assert!(client().get(&url).send().await.is_err());
+}
+
+#[test]
+fn a_background_simulator_serves_synchronous_callers_and_stops_on_drop() {
+    let sim = start_in_background(SimulatorConfig {
+        records: sspr_records(3),
+        ..SimulatorConfig::default()
+    })
+    .unwrap();
+    let url = format!("{}/v1.0/auditLogs/directoryAudits", sim.url());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async { client().get(&url).send().await.unwrap().status() });
+    assert_eq!(status, 401);
+    assert_eq!(sim.stats().auth_failures, 1);
+    drop(sim);
+    assert!(runtime.block_on(client().get(&url).send()).is_err());
+}
