@@ -38,6 +38,9 @@ pub enum Command {
     Fetch(FetchArgs),
     /// The scheduled job: fetch, then write every report into --out DIR.
     Run(RunArgs),
+    /// See everything work without a tenant: a built-in Graph simulator on 127.0.0.1, seeded with
+    /// the sample tenant, fetched into a store and reported on. Simulated data.
+    Demo(DemoArgs),
     /// Print the built-in channel rules: the start of a rules file of your own.
     Rules,
 }
@@ -223,4 +226,15 @@ pub struct RunArgs {
     /// Channel rules (TOML) replacing the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub channels: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's store here [default: a temporary directory, removed afterwards].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Also write every report into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

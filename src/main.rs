@@ -10,6 +10,7 @@ use ssprlens::cli::{Cli, Command, LogFormat};
 use ssprlens::config::{FetchConfig, ReportConfig, RunConfig};
 use ssprlens::error::{Error, exit};
 use ssprlens::fetcher::graph::{Cancel, CancelHandle};
+use ssprlens::pipeline::demo::{self, DemoConfig};
 use ssprlens::pipeline::{fetch, report};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
@@ -42,6 +43,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             let outcome = runtime()?
                 .block_on(async { fetch::run(&config, cancel_on_signals(), &progress()).await })?;
             partial(outcome.rejects)
+        }
+        Command::Demo(args) => {
+            let config = DemoConfig {
+                store: args.store,
+                out: args.out,
+            };
+            runtime()?
+                .block_on(async { demo::demo(&config, cancel_on_signals(), &progress()).await })
         }
         Command::Rules => {
             print!("{DEFAULT_RULES}");

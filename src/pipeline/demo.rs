@@ -26,7 +26,10 @@ use crate::transformer::rules::ChannelRules;
 const SAMPLE: &str = include_str!("../../data/sample/audit.ndjson");
 
 /// The demo's throttle: Graph's 5 requests per 10 seconds, ten times faster to keep it short.
-const DEMO_THROTTLE: RateLimit = RateLimit { requests: 5, window: Duration::from_secs(1) };
+const DEMO_THROTTLE: RateLimit = RateLimit {
+    requests: 5,
+    window: Duration::from_secs(1),
+};
 
 /// The sample tenant's records as Graph serves them: top-level keys in Graph's spelling (the
 /// sample capitalises some, as Log Analytics exports do).
@@ -66,17 +69,30 @@ pub struct DemoConfig {
 pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> Result<(), Error> {
     let simulated = SimulatorConfig {
         records: sample_records(),
-        throttle: Some(Throttle { requests: DEMO_THROTTLE.requests, window: DEMO_THROTTLE.window }),
+        throttle: Some(Throttle {
+            requests: DEMO_THROTTLE.requests,
+            window: DEMO_THROTTLE.window,
+        }),
         fault_rate: 0.1,
-        faults: vec![Fault::Status503 { retry_after: true }, Fault::Status500, Fault::TruncatedBody],
+        faults: vec![
+            Fault::Status503 { retry_after: true },
+            Fault::Status500,
+            Fault::TruncatedBody,
+        ],
         seed: 7,
         token_lifetime: Duration::from_secs(120),
         ..SimulatorConfig::default()
     };
-    let (tenant, client, secret) = (simulated.tenant_id.clone(), simulated.client_id.clone(), simulated.client_secret.clone());
-    let simulator = Simulator::start(simulated)
-        .await
-        .map_err(|err| Error::Usage(format!("cannot start the Graph simulator on 127.0.0.1: {err}")))?;
+    let (tenant, client, secret) = (
+        simulated.tenant_id.clone(),
+        simulated.client_id.clone(),
+        simulated.client_secret.clone(),
+    );
+    let simulator = Simulator::start(simulated).await.map_err(|err| {
+        Error::Usage(format!(
+            "cannot start the Graph simulator on 127.0.0.1: {err}"
+        ))
+    })?;
     println!(
         "SIMULATED DATA: a built-in Graph simulator on {} serves the synthetic sample tenant of data/sample \
          (throttled to 5 requests per second, 10% injected faults). No tenant is contacted.",
@@ -84,9 +100,17 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
     );
     let temporary = match &config.store {
         Some(_) => None,
-        None => Some(tempfile::tempdir().map_err(|err| Error::Usage(format!("cannot make a temporary store: {err}")))?),
+        None => Some(
+            tempfile::tempdir()
+                .map_err(|err| Error::Usage(format!("cannot make a temporary store: {err}")))?,
+        ),
     };
-    let store = config.store.clone().unwrap_or_else(|| temporary.as_ref().map(|dir| dir.path().to_path_buf()).unwrap_or_default());
+    let store = config.store.clone().unwrap_or_else(|| {
+        temporary
+            .as_ref()
+            .map(|dir| dir.path().to_path_buf())
+            .unwrap_or_default()
+    });
     let url = endpoint(&simulator.url(), "the simulator").map_err(Error::Usage)?;
     let fetch_config = FetchConfig {
         store: store.clone(),
@@ -115,20 +139,40 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
     let outcome = outcome?;
     println!(
         "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
-        outcome.stats.pages, outcome.stats.records, outcome.stored, stats.requests, stats.throttled, stats.faults_injected, stats.tokens_issued
+        outcome.stats.pages,
+        outcome.stats.records,
+        outcome.stored,
+        stats.requests,
+        stats.throttled,
+        stats.faults_injected,
+        stats.tokens_issued
     );
     let rules = ChannelRules::builtin();
-    let mut tables = tables(read_store(&store, &Window::default())?, &rules, &Window::default())?;
+    let mut tables = tables(
+        read_store(&store, &Window::default())?,
+        &rules,
+        &Window::default(),
+    )?;
     let channels = queries::find("channels").expect("the channels report is built in");
-    let query = Query { name: channels.name.to_owned(), sql: channels.sql.to_owned(), total_sql: channels.total_sql.map(str::to_owned) };
+    let query = Query {
+        name: channels.name.to_owned(),
+        sql: channels.sql.to_owned(),
+        total_sql: channels.total_sql.map(str::to_owned),
+    };
     write_report(&mut tables, &query, Format::Table, None)?;
     if let Some(out) = &config.out {
         let written = write_all_reports(&mut tables, out, Format::Csv)?;
         info!("wrote {} reports into {}", written.len(), out.display());
     }
     match &config.store {
-        Some(dir) => println!("The store is in {}: try `ssprlens report --store {} --report client_types`.", dir.display(), dir.display()),
-        None => println!("Next: `ssprlens report --input data/sample/audit.ndjson --report client_types`, or `ssprlens fetch` against your tenant."),
+        Some(dir) => println!(
+            "The store is in {}: try `ssprlens report --store {} --report client_types`.",
+            dir.display(),
+            dir.display()
+        ),
+        None => println!(
+            "Next: `ssprlens report --input data/sample/audit.ndjson --report client_types`, or `ssprlens fetch` against your tenant."
+        ),
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Wires the stages for each command; the only place that knows all of them.
 //!
 //! - [`report`]: files or store → events → attempts → tables → one report, or all of them;
-//! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report).
+//! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
+//! - [`demo`]: the whole fetch path against the built-in Graph simulator.
 
+pub mod demo;
 pub mod fetch;
 mod progress;
 mod rejects;

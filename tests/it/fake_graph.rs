@@ -21,8 +21,14 @@ pub struct Answer {
 
 impl Answer {
     pub fn page(records: &str, next_link: Option<&str>) -> Answer {
-        let next = next_link.map(|link| format!(",\"@odata.nextLink\":\"{link}\"")).unwrap_or_default();
-        Answer { status: 200, headers: vec![("content-type", "application/json".into())], body: format!("{{\"value\":[{records}]{next}}}") }
+        let next = next_link
+            .map(|link| format!(",\"@odata.nextLink\":\"{link}\""))
+            .unwrap_or_default();
+        Answer {
+            status: 200,
+            headers: vec![("content-type", "application/json".into())],
+            body: format!("{{\"value\":[{records}]{next}}}"),
+        }
     }
 }
 
@@ -51,16 +57,29 @@ impl FakeGraph {
 
     /// On another loopback address, to stand for another host.
     pub fn start_on(host: &str, answers: Vec<Answer>) -> FakeGraph {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind((host, 0))).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind((host, 0)))
+            .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let script = Arc::new(Script { base, answers, seen: Mutex::new(Vec::new()) });
+        let script = Arc::new(Script {
+            base,
+            answers,
+            seen: Mutex::new(Vec::new()),
+        });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .fallback(any(answer))
             .with_state(Arc::clone(&script));
         runtime.spawn(async move { axum::serve(listener, router).await });
-        FakeGraph { script, _runtime: runtime }
+        FakeGraph {
+            script,
+            _runtime: runtime,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -79,19 +98,33 @@ async fn token() -> Response {
         .unwrap()
 }
 
-async fn answer(State(script): State<Arc<Script>>, headers: HeaderMap, request: Request) -> Response {
-    let bearer = headers.get("authorization").is_some_and(|value| value.as_bytes().starts_with(b"Bearer "));
+async fn answer(
+    State(script): State<Arc<Script>>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let bearer = headers
+        .get("authorization")
+        .is_some_and(|value| value.as_bytes().starts_with(b"Bearer "));
     let index = {
         let mut seen = script.seen.lock().unwrap();
-        seen.push(Seen { uri: request.uri().to_string(), bearer });
+        seen.push(Seen {
+            uri: request.uri().to_string(),
+            bearer,
+        });
         seen.len() - 1
     };
     let Some(answer) = script.answers.get(index).or(script.answers.last()) else {
-        return Response::builder().status(StatusCode::NOT_FOUND).body(Body::empty()).unwrap();
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::empty())
+            .unwrap();
     };
     let mut response = Response::builder().status(answer.status);
     for (name, value) in &answer.headers {
         response = response.header(*name, value.replace("{base}", &script.base));
     }
-    response.body(Body::from(answer.body.replace("{base}", &script.base))).unwrap()
+    response
+        .body(Body::from(answer.body.replace("{base}", &script.base)))
+        .unwrap()
 }

@@ -2,6 +2,8 @@
 //! polars), one module per area.
 
 mod common;
+mod fake_graph;
+mod fetch;
 mod generator;
 mod golden;
 mod inputs;
