@@ -464,7 +464,10 @@ mod hand_made {
         assert!(stderr.contains("same nextLink twice"), "{stderr}");
         let seen = graph.seen();
         assert_eq!(seen.len(), 2);
-        assert!(seen[0].uri.contains("$filter=") && seen[1].uri.ends_with("$skiptoken=same"), "{seen:?}");
+        assert!(
+            seen[0].uri.contains("$filter=") && seen[1].uri.ends_with("$skiptoken=same"),
+            "{seen:?}"
+        );
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub struct Pager {
     cancel: Cancel,
 }
 
+/// Fresh tokens one request may try after Graph answers 401 (a token can expire in flight).
+const MAX_RENEWALS: u32 = 3;
+
 #[derive(Deserialize)]
 struct PageBody<'a> {
     #[serde(borrow)]
@@ -211,7 +214,7 @@ impl Pager {
     /// Gets one page, retrying within the policy; returns a body that parses as a page.
     async fn get_page(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
         let mut attempt = 0u32;
-        let mut renewed = false;
+        let mut renewals = 0u32;
         loop {
             attempt += 1;
             let wait = self.limiter.delay(Instant::now());
@@ -234,12 +237,12 @@ impl Pager {
                 TryFailure::Network(why) => (None, why),
                 TryFailure::Verdict(Verdict::Fail(error)) => return Err(refusal(error)),
                 TryFailure::Verdict(Verdict::RenewToken(error)) => {
-                    if renewed {
+                    if renewals == MAX_RENEWALS {
                         return Err(FetchError::Auth(format!(
-                            "Graph refused a fresh token: {error}; {AUTH_HINT}"
+                            "Graph refused {MAX_RENEWALS} fresh tokens in a row: {error}; {AUTH_HINT}"
                         )));
                     }
-                    renewed = true;
+                    renewals += 1;
                     self.stats.token_renewals += 1;
                     info!("Graph refused the token ({error}); renewing it");
                     self.tokens.renew().map_err(FetchError::Auth)?;
