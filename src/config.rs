@@ -16,7 +16,7 @@ use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
 use crate::model::{Attempt, Event};
 use crate::reporter::export::Format;
-use crate::reporter::queries::{self, REPORTS};
+use crate::reporter::queries::{self, REPORTS, Report};
 use crate::transformer::event::parse_time;
 use crate::transformer::rules::ChannelRules;
 
@@ -26,6 +26,19 @@ pub struct Query {
     pub name: String,
     pub sql: String,
     pub total_sql: Option<String>,
+    /// Whether the `events` table must be built (a user's SQL may read it).
+    pub needs_events: bool,
+}
+
+impl From<&Report> for Query {
+    fn from(report: &Report) -> Self {
+        Query {
+            name: report.name.to_owned(),
+            sql: report.sql.to_owned(),
+            total_sql: report.total_sql.map(str::to_owned),
+            needs_events: report.needs_events,
+        }
+    }
 }
 
 /// The time window of a report, both ends inclusive.
@@ -84,6 +97,7 @@ impl ReportConfig {
                 ),
                 sql: read_text(path).map_err(|err| Error::Usage(format!("query file {err}")))?,
                 total_sql: None,
+                needs_events: true,
             },
             None => {
                 let report = queries::find(&args.report).ok_or_else(|| {
@@ -94,11 +108,7 @@ impl ReportConfig {
                         names.join(", ")
                     ))
                 })?;
-                Query {
-                    name: report.name.to_owned(),
-                    sql: report.sql.to_owned(),
-                    total_sql: report.total_sql.map(str::to_owned),
-                }
+                Query::from(report)
             }
         };
         let format = args

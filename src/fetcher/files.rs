@@ -83,6 +83,12 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
 /// Reads one file, handing every record and reject to `sink` in file order. Fails only when
 /// the file cannot be opened; everything wrong inside it is a reject.
 pub fn read_file(path: &Path, sink: &mut dyn FnMut(Item<'_>)) -> Result<(), InputError> {
+    read_stream(open(path)?, sink);
+    Ok(())
+}
+
+/// Opens a file for reading, decompressing it when its first bytes are gzip's magic number.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
     let unreadable = |source| InputError::Unreadable {
         path: path.to_path_buf(),
         source,
@@ -93,16 +99,14 @@ pub fn read_file(path: &Path, sink: &mut dyn FnMut(Item<'_>)) -> Result<(), Inpu
         .fill_buf()
         .map_err(unreadable)?
         .starts_with(&[0x1f, 0x8b]);
-    let input: Box<dyn BufRead> = if is_gzip {
+    Ok(if is_gzip {
         Box::new(BufReader::with_capacity(
             READ_BUFFER,
             GzipStream(MultiGzDecoder::new(input)),
         ))
     } else {
         Box::new(input)
-    };
-    read_stream(input, sink);
-    Ok(())
+    })
 }
 
 /// A gzip decoder whose errors say that the gzip stream is at fault.
@@ -204,7 +208,7 @@ impl FileState {
 }
 
 /// Decodes one frame and gives an id-less record a content-derived one.
-fn decode(bytes: &[u8]) -> Result<AuditRecord, String> {
+pub fn decode(bytes: &[u8]) -> Result<AuditRecord, String> {
     let mut record = record::decode(bytes).map_err(|err| format!("invalid record: {err}"))?;
     if record.id.is_none()
         && record.activity_date_time.is_none()

@@ -9,4 +9,5 @@
 pub mod files;
 pub mod framer;
 pub mod graph;
+pub mod parallel;
 pub mod record;

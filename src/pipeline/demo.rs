@@ -154,11 +154,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         &Window::default(),
     )?;
     let channels = queries::find("channels").expect("the channels report is built in");
-    let query = Query {
-        name: channels.name.to_owned(),
-        sql: channels.sql.to_owned(),
-        total_sql: channels.total_sql.map(str::to_owned),
-    };
+    let query = Query::from(channels);
     write_report(&mut tables, &query, Format::Table, None)?;
     if let Some(out) = &config.out {
         let written = write_all_reports(&mut tables, out, Format::Csv)?;

@@ -1,7 +1,9 @@
 //! `ssprlens report`: events from export files or the store → attempts → tables → a report.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::Duration;
 use tracing::{info, warn};
@@ -11,13 +13,14 @@ use crate::columns::events_frame;
 use crate::config::{Query, ReportConfig, Source, Window};
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
-use crate::model::{ActivityKind, Event};
+use crate::fetcher::parallel::{Sink, read_file_parallel};
+use crate::model::{ActivityKind, Attempt, Event};
 use crate::reporter::ReportError;
 use crate::reporter::export::{self, Format};
 use crate::reporter::frames::{attempts_frame, channel_order_frame};
 use crate::reporter::queries::{REPORTS, Tables};
 use crate::store::Store;
-use crate::transformer::attempts::build_attempts;
+use crate::transformer::attempts::{AttemptBuilder, build_attempts};
 use crate::transformer::event::normalize;
 use crate::transformer::rules::ChannelRules;
 
@@ -86,6 +89,107 @@ pub fn read_files(
     Ok((events, stats))
 }
 
+/// Ids seen so far, shared by the reading threads: 64-bit hashes in locked shards.
+struct SeenIds {
+    hasher: RandomState,
+    shards: Vec<Mutex<HashSet<u64>>>,
+}
+
+impl SeenIds {
+    fn new() -> Self {
+        SeenIds {
+            hasher: RandomState::new(),
+            shards: (0..64).map(|_| Mutex::new(HashSet::new())).collect(),
+        }
+    }
+
+    /// True the first time an id is seen.
+    fn insert(&self, id: &str) -> bool {
+        let hash = self.hasher.hash_one(id);
+        let shard = &self.shards[(hash >> 58) as usize];
+        shard
+            .lock()
+            .map(|mut shard| shard.insert(hash))
+            .unwrap_or(true)
+    }
+}
+
+/// One reading thread's share: events folded into attempts as they come, rejects kept aside.
+struct Fold<'a> {
+    seen: &'a SeenIds,
+    attempts: AttemptBuilder,
+    stats: ReadStats,
+    rejects: Vec<(u64, String, Vec<u8>)>,
+}
+
+impl Sink for Fold<'_> {
+    fn item(&mut self, item: Item<'_>) {
+        match item {
+            Item::Record {
+                record,
+                line,
+                bytes,
+            } => match normalize(record) {
+                Ok(event) => {
+                    self.stats.records += 1;
+                    if self.seen.insert(&event.id) {
+                        self.stats.without_time += u64::from(event.time.is_none());
+                        self.attempts.add(&event);
+                    } else {
+                        self.stats.duplicates += 1;
+                    }
+                }
+                Err(reason) => self.rejects.push((line, reason, bytes.to_vec())),
+            },
+            Item::Reject {
+                line,
+                reason,
+                bytes,
+            } => self.rejects.push((line, reason, bytes.to_vec())),
+        }
+    }
+}
+
+/// Reads every input file straight into attempts, with every core, without keeping the events:
+/// what reports of `attempts` alone need. Same results as [`read_files`] + [`build_attempts`].
+pub fn fold_files(
+    inputs: &[PathBuf],
+    rules: &ChannelRules,
+    rejects: &mut RejectLog,
+) -> Result<(Vec<Attempt>, ReadStats), Error> {
+    let files = files::expand_inputs(inputs)?;
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let seen = SeenIds::new();
+    let mut attempts = AttemptBuilder::default();
+    let mut stats = ReadStats {
+        files: files.len(),
+        ..ReadStats::default()
+    };
+    for path in &files {
+        let folds = read_file_parallel(path, workers, || Fold {
+            seen: &seen,
+            attempts: AttemptBuilder::default(),
+            stats: ReadStats::default(),
+            rejects: Vec::new(),
+        })?;
+        let mut file_rejects = Vec::new();
+        for fold in folds {
+            attempts.merge(fold.attempts);
+            stats.records += fold.stats.records;
+            stats.duplicates += fold.stats.duplicates;
+            stats.without_time += fold.stats.without_time;
+            file_rejects.extend(fold.rejects);
+        }
+        file_rejects.sort_by_key(|(line, _, _)| *line);
+        let place = path.display().to_string();
+        for (line, reason, bytes) in file_rejects {
+            rejects.reject(&place, line, &reason, &bytes)?;
+        }
+    }
+    stats.rejects = rejects.count();
+    Ok((attempts.finish(rules), stats))
+}
+
 /// The store's events for a window; a day more on each side keeps attempts crossing its edges whole.
 pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
     let store = Store::open_for_reading(dir)?;
@@ -104,11 +208,7 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
 }
 
 /// Attempts of the events, both cut to the window, as the tables the reports query.
-pub fn tables(
-    mut events: Vec<Event>,
-    rules: &ChannelRules,
-    window: &Window,
-) -> Result<Tables, Error> {
+pub fn tables(events: Vec<Event>, rules: &ChannelRules, window: &Window) -> Result<Tables, Error> {
     let without_correlation = events
         .iter()
         .filter(|event| {
@@ -119,7 +219,17 @@ pub fn tables(
     if without_correlation > 0 {
         warn!("{without_correlation} reset rows have no correlationId and belong to no attempt");
     }
-    let mut attempts = build_attempts(&events, rules);
+    let attempts = build_attempts(&events, rules);
+    assemble(events, attempts, rules, window)
+}
+
+/// Events and attempts, cut to the window, as the tables the reports query.
+fn assemble(
+    mut events: Vec<Event>,
+    mut attempts: Vec<Attempt>,
+    rules: &ChannelRules,
+    window: &Window,
+) -> Result<Tables, Error> {
     window.apply(&mut events, &mut attempts);
     info!(
         "{} events, {} attempts in the report window",
@@ -165,12 +275,7 @@ pub fn write_all_reports(
     let mut written = Vec::new();
     for report in REPORTS {
         let path = dir.join(format!("{}.{}", report.name, format.extension()));
-        let query = Query {
-            name: report.name.to_owned(),
-            sql: report.sql.to_owned(),
-            total_sql: None,
-        };
-        write_report(tables, &query, format, Some(&path))?;
+        write_report(tables, &Query::from(report), format, Some(&path))?;
         written.push(path);
     }
     Ok(written)
@@ -178,12 +283,19 @@ pub fn write_all_reports(
 
 /// `ssprlens report`: reads the inputs and writes one report.
 pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
-    let (events, stats) = match &config.source {
+    let window = &config.window;
+    let (mut tables, stats) = match &config.source {
         Source::Files(inputs) => {
             let mut rejects = RejectLog::open(config.rejects.as_deref())?;
-            let read = read_files(inputs, &mut rejects);
+            let read = if config.query.needs_events {
+                read_files(inputs, &mut rejects)
+                    .map(|(events, stats)| (Loaded::Events(events), stats))
+            } else {
+                fold_files(inputs, &config.rules, &mut rejects)
+                    .map(|(attempts, stats)| (Loaded::Attempts(attempts), stats))
+            };
             rejects.close()?;
-            let (events, stats) = read?;
+            let (loaded, stats) = read?;
             info!(
                 "read {} files: {} records, {} duplicates dropped, {} rejected",
                 stats.files, stats.records, stats.duplicates, stats.rejects
@@ -199,10 +311,16 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
                     rejects: stats.rejects,
                 });
             }
-            (events, stats)
+            let tables = match loaded {
+                Loaded::Events(events) => tables(events, &config.rules, window)?,
+                Loaded::Attempts(attempts) => {
+                    assemble(Vec::new(), attempts, &config.rules, window)?
+                }
+            };
+            (tables, stats)
         }
         Source::Store(dir) => {
-            let events = read_store(dir, &config.window)?;
+            let events = read_store(dir, window)?;
             info!(
                 "read {} events from the store {}",
                 events.len(),
@@ -212,16 +330,15 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
                 records: events.len() as u64,
                 ..ReadStats::default()
             };
-            (events, stats)
+            (tables(events, &config.rules, window)?, stats)
         }
     };
-    if config.window != Window::default() && stats.without_time > 0 {
+    if *window != Window::default() && stats.without_time > 0 {
         warn!(
             "{} events have no time and are outside any --since/--until window",
             stats.without_time
         );
     }
-    let mut tables = tables(events, &config.rules, &config.window)?;
     write_report(
         &mut tables,
         &config.query,
@@ -229,4 +346,10 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
         config.out.as_deref(),
     )?;
     Ok(stats)
+}
+
+/// What was read: the events themselves, or only the attempts they make.
+enum Loaded {
+    Events(Vec<Event>),
+    Attempts(Vec<Attempt>),
 }

@@ -14,6 +14,8 @@ pub struct Report {
     pub sql: &'static str,
     /// A one-row query the terminal table shows under the report as its total.
     pub total_sql: Option<&'static str>,
+    /// Whether it reads the `events` table; reports of `attempts` alone skip building it.
+    pub needs_events: bool,
 }
 
 impl Report {
@@ -36,16 +38,19 @@ pub const REPORTS: &[Report] = &[
         name: "channels",
         sql: include_str!("../../queries/channels.sql"),
         total_sql: Some(include_str!("../../queries/channels_total.sql")),
+        needs_events: false,
     },
     Report {
         name: "client_types",
         sql: include_str!("../../queries/client_types.sql"),
         total_sql: None,
+        needs_events: false,
     },
     Report {
         name: "unlocks",
         sql: include_str!("../../queries/unlocks.sql"),
         total_sql: None,
+        needs_events: false,
     },
 ];
 

@@ -21,23 +21,65 @@ const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
 
 /// Builds every attempt found in `events`, sorted by id. Events must already be deduplicated.
 pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
-    let mut groups: HashMap<&str, Group<'_>> = HashMap::new();
-    let mut attempts = Vec::new();
+    let mut builder = AttemptBuilder::default();
     for event in events {
+        builder.add(event);
+    }
+    builder.finish(rules)
+}
+
+/// Attempts in the making: events are added one at a time, in any order, and builders that saw
+/// different events (threads reading different parts of the input) merge. It keeps a small state
+/// per correlation id and per admin reset, never the events.
+#[derive(Default)]
+pub struct AttemptBuilder {
+    groups: HashMap<String, Group>,
+    admin: Vec<Attempt>,
+}
+
+impl AttemptBuilder {
+    /// Adds one (deduplicated) event.
+    pub fn add(&mut self, event: &Event) {
         if event.kind == ActivityKind::AdminReset {
-            attempts.push(admin_attempt(event));
+            self.admin.push(admin_attempt(event));
         }
         if let Some(correlation_id) = event.correlation_id.as_deref() {
-            groups.entry(correlation_id).or_default().add(event);
+            match self.groups.get_mut(correlation_id) {
+                Some(group) => group.add(event),
+                None => {
+                    let mut group = Group::default();
+                    group.add(event);
+                    self.groups.insert(correlation_id.to_owned(), group);
+                }
+            }
         }
     }
-    for (correlation_id, group) in groups {
-        if let Some(attempt) = group.into_attempt(correlation_id, rules) {
-            attempts.push(attempt);
+
+    /// Takes in what another builder saw.
+    pub fn merge(&mut self, other: AttemptBuilder) {
+        self.admin.extend(other.admin);
+        for (correlation_id, group) in other.groups {
+            match self.groups.get_mut(&correlation_id) {
+                Some(mine) => mine.merge(group),
+                None => {
+                    self.groups.insert(correlation_id, group);
+                }
+            }
         }
     }
-    attempts.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
-    attempts
+
+    /// The attempts, sorted by id.
+    pub fn finish(self, rules: &ChannelRules) -> Vec<Attempt> {
+        let mut attempts = self.admin;
+        for (correlation_id, group) in self.groups {
+            if let Some(attempt) = group.into_attempt(correlation_id, rules) {
+                attempts.push(attempt);
+            }
+        }
+        attempts
+            .sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
+        attempts
+    }
 }
 
 fn admin_attempt(event: &Event) -> Attempt {
@@ -81,27 +123,36 @@ fn user_of(event: &Event) -> Option<String> {
 }
 
 /// Orders rows by time (rows without one last), then by id.
-type RowOrder<'a> = (bool, Option<DateTime<Utc>>, &'a str);
-
-fn row_order(event: &Event) -> RowOrder<'_> {
-    (event.time.is_none(), event.time, event.id.as_str())
-}
+type RowOrder = (bool, Option<DateTime<Utc>>, String);
 
 /// The value of the earliest row that has one.
-struct Earliest<'a, T> {
-    best: Option<(RowOrder<'a>, T)>,
+struct Earliest<T> {
+    best: Option<(RowOrder, T)>,
 }
 
-impl<T> Default for Earliest<'_, T> {
+impl<T> Default for Earliest<T> {
     fn default() -> Self {
         Earliest { best: None }
     }
 }
 
-impl<'a, T> Earliest<'a, T> {
-    fn offer(&mut self, order: RowOrder<'a>, value: Option<T>) {
-        let Some(value) = value else { return };
-        if self.best.as_ref().is_none_or(|(best, _)| order < *best) {
+impl<T> Earliest<T> {
+    fn is_before(&self, event: &Event) -> bool {
+        self.best.as_ref().is_none_or(|((no_time, time, id), _)| {
+            (event.time.is_none(), event.time, event.id.as_str()) < (*no_time, *time, id.as_str())
+        })
+    }
+
+    fn offer(&mut self, event: &Event, value: Option<T>) {
+        if let Some(value) = value {
+            self.best = Some(((event.time.is_none(), event.time, event.id.clone()), value));
+        }
+    }
+
+    fn merge(&mut self, other: Earliest<T>) {
+        if let Some((order, value)) = other.best
+            && self.best.as_ref().is_none_or(|(mine, _)| order < *mine)
+        {
             self.best = Some((order, value));
         }
     }
@@ -113,7 +164,7 @@ impl<'a, T> Earliest<'a, T> {
 
 /// Everything known about one correlation id.
 #[derive(Default)]
-struct Group<'a> {
+struct Group {
     has_reset_row: bool,
     has_unlock_row: bool,
     reset_completed: bool,
@@ -121,14 +172,14 @@ struct Group<'a> {
     rows: u32,
     started: Option<DateTime<Utc>>,
     ended: Option<DateTime<Utc>>,
-    client_type: Earliest<'a, &'a str>,
-    user_agent: Earliest<'a, &'a str>,
-    user: Earliest<'a, String>,
-    ip_address: Earliest<'a, &'a str>,
+    client_type: Earliest<String>,
+    user_agent: Earliest<String>,
+    user: Earliest<String>,
+    ip_address: Earliest<String>,
 }
 
-impl<'a> Group<'a> {
-    fn add(&mut self, event: &'a Event) {
+impl Group {
+    fn add(&mut self, event: &Event) {
         match event.kind {
             ActivityKind::FlowProgress => {
                 self.has_reset_row = true;
@@ -149,14 +200,42 @@ impl<'a> Group<'a> {
             self.started = Some(self.started.map_or(time, |started| started.min(time)));
             self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
         }
-        let order = row_order(event);
-        self.client_type.offer(order, event.client_type.as_deref());
-        self.user_agent.offer(order, event.user_agent.as_deref());
-        self.user.offer(order, user_of(event));
-        self.ip_address.offer(order, event.ip_address.as_deref());
+        // Values are copied only when this row is the earliest so far to have one.
+        if event.client_type.is_some() && self.client_type.is_before(event) {
+            self.client_type.offer(event, event.client_type.clone());
+        }
+        if event.user_agent.is_some() && self.user_agent.is_before(event) {
+            self.user_agent.offer(event, event.user_agent.clone());
+        }
+        if self.user.is_before(event) {
+            self.user.offer(event, user_of(event));
+        }
+        if event.ip_address.is_some() && self.ip_address.is_before(event) {
+            self.ip_address.offer(event, event.ip_address.clone());
+        }
     }
 
-    fn into_attempt(self, correlation_id: &str, rules: &ChannelRules) -> Option<Attempt> {
+    fn merge(&mut self, other: Group) {
+        self.has_reset_row |= other.has_reset_row;
+        self.has_unlock_row |= other.has_unlock_row;
+        self.reset_completed |= other.reset_completed;
+        self.unlock_completed |= other.unlock_completed;
+        self.rows += other.rows;
+        self.started = match (self.started, other.started) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.ended = match (self.ended, other.ended) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.client_type.merge(other.client_type);
+        self.user_agent.merge(other.user_agent);
+        self.user.merge(other.user);
+        self.ip_address.merge(other.ip_address);
+    }
+
+    fn into_attempt(self, correlation_id: String, rules: &ChannelRules) -> Option<Attempt> {
         let (kind, completed) = if self.has_unlock_row {
             (AttemptKind::Unlock, self.unlock_completed)
         } else if self.has_reset_row {
@@ -167,16 +246,18 @@ impl<'a> Group<'a> {
         let client_type = self.client_type.take();
         let user_agent = self.user_agent.take();
         Some(Attempt {
-            id: correlation_id.to_owned(),
+            id: correlation_id,
             kind,
-            channel: rules.classify(client_type, user_agent).to_owned(),
-            client_type: client_type.map(str::to_owned),
-            user_agent: user_agent.map(str::to_owned),
+            channel: rules
+                .classify(client_type.as_deref(), user_agent.as_deref())
+                .to_owned(),
+            client_type,
+            user_agent,
             completed,
             started: self.started,
             ended: self.ended,
             user: self.user.take(),
-            ip_address: self.ip_address.take().map(str::to_owned),
+            ip_address: self.ip_address.take(),
             rows: self.rows,
         })
     }
@@ -350,6 +431,61 @@ mod tests {
             let attempts = build(&events);
             assert_eq!(attempts[0].client_type.as_deref(), Some("Logon"));
             assert_eq!(attempts[0].channel, "login_screen");
+        }
+    }
+
+    #[test]
+    fn builders_that_saw_different_rows_merge_into_the_same_attempts() {
+        let events = vec![
+            row(
+                "a",
+                "c",
+                5,
+                FLOW,
+                "success",
+                "User submitted a new password",
+                Some("Web"),
+            ),
+            row(
+                "b",
+                "c",
+                1,
+                FLOW,
+                "success",
+                "User was presented with verification options",
+                None,
+            ),
+            row(
+                "c",
+                "c",
+                3,
+                "Reset user password",
+                "success",
+                "",
+                Some("Logon"),
+            ),
+            row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
+            row(
+                "e",
+                "x",
+                0,
+                "Reset password (by admin)",
+                "success",
+                "",
+                None,
+            ),
+        ];
+        let whole = build(&events);
+        for split in 0..=events.len() {
+            let (mut first, mut second) = (AttemptBuilder::default(), AttemptBuilder::default());
+            events[..split].iter().for_each(|event| first.add(event));
+            events[split..].iter().for_each(|event| second.add(event));
+            second.merge(first);
+            assert_eq!(
+                second.finish(&ChannelRules::builtin()),
+                whole,
+                "split at {split}"
+            );
         }
     }
 

@@ -329,3 +329,45 @@ fn client_types_and_unlocks_match_the_truth() {
         )
     );
 }
+
+#[test]
+fn the_parallel_attempts_path_equals_the_events_path_on_every_input() {
+    // A built-in report reads attempts only (parallel, no events kept); the same SQL given with
+    // --query builds the events too (the single-threaded path). Both must agree everywhere.
+    let inputs = [
+        "data/sample/audit.ndjson",
+        "data/sample/shapes/audit.ndjson.gz",
+        "data/sample/shapes/with-errors.ndjson.gz",
+        "data/sample/shapes/graph",
+        "data/sample/shapes/portal.json.gz",
+        "data/sample/shapes/monitor.json.gz",
+        "tests/fixtures/golden.ndjson",
+    ];
+    for input in inputs {
+        for report in ["channels", "client_types", "unlocks"] {
+            let fast = run_ok(&[
+                "report", "--input", input, "--report", report, "--format", "csv", "--quiet",
+            ]);
+            let query = format!("queries/{report}.sql");
+            let (code, slow, stderr) = run(&[
+                "report", "--input", input, "--query", &query, "--format", "csv",
+            ]);
+            assert_eq!(code, 0, "{stderr}");
+            assert_eq!(fast, slow, "{input} {report}");
+        }
+        let (_, _, fast_log) = run(&["report", "--input", input]);
+        let (_, _, slow_log) = run(&[
+            "report",
+            "--input",
+            input,
+            "--query",
+            "queries/channels.sql",
+        ]);
+        let summary = |log: &str| {
+            log.lines()
+                .find(|line| line.contains("records,"))
+                .map(str::to_owned)
+        };
+        assert_eq!(summary(&fast_log), summary(&slow_log), "{input}");
+    }
+}

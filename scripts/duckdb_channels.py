@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The channel report computed by DuckDB straight from NDJSON: the competitor of scripts/bench.sh.
+
+Usage: python3 scripts/duckdb_channels.py FILE.ndjson [RULES.toml] [THREADS]
+
+Hand-written SQL as an analyst would write it: read_ndjson with only the needed columns, the rows of each
+attempt grouped by correlationId, the first non-empty ClientType by time, the rules of data/channels.toml
+(client type first, then user agent, first match wins). Prints {channel: {attempts, completed}} as JSON.
+"""
+import json
+import sys
+import tomllib
+
+import duckdb
+
+path = sys.argv[1]
+rules_path = sys.argv[2] if len(sys.argv) > 2 else "data/channels.toml"
+threads = sys.argv[3] if len(sys.argv) > 3 else "2"
+with open(rules_path, "rb") as f:
+    rules = tomllib.load(f)["rule"]
+
+
+def like_any(column, patterns):
+    return " OR ".join(f"lower({column}) LIKE '%{p.lower()}%'" for p in patterns)
+
+
+whens = [f"WHEN {like_any('f.ct', r['client_type'])} THEN '{r['channel']}'" for r in rules if r.get("client_type")]
+whens += [f"WHEN {like_any('f.ua', r['user_agent'])} THEN '{r['channel']}'" for r in rules if r.get("user_agent")]
+case = " ".join(whens)
+con = duckdb.connect()
+con.execute(f"SET threads={threads}")
+query = f"""
+WITH raw AS (
+  SELECT id, correlationId AS corr, activityDisplayName AS act, result, resultReason AS reason,
+         activityDateTime AS ts, userAgent AS ua, additionalDetails AS det
+  FROM read_ndjson('{path}', columns={{id:'VARCHAR', correlationId:'VARCHAR', activityDisplayName:'VARCHAR',
+        result:'VARCHAR', resultReason:'VARCHAR', activityDateTime:'TIMESTAMPTZ', userAgent:'VARCHAR',
+        additionalDetails:'STRUCT(key VARCHAR, value VARCHAR)[]'}}, ignore_errors=true)
+), ev AS (SELECT DISTINCT ON (id) * FROM raw),
+details AS (SELECT corr, ts, id, unnest(det) AS d FROM ev),
+ct AS (
+  SELECT corr, arg_min(d.value, (ts, id)) AS ct FROM details
+  WHERE replace(lower(d.key), ' ', '') = 'clienttype' AND trim(d.value) <> '' GROUP BY corr
+),
+ua AS (
+  SELECT corr, arg_min(coalesce(nullif(trim(ua), ''), nullif(trim(d.value), '')), (ts, id)) AS ua FROM (
+    SELECT corr, ts, id, ua, NULL AS d FROM ev WHERE ua IS NOT NULL AND trim(ua) <> ''
+    UNION ALL
+    SELECT corr, ts, id, NULL, d FROM details WHERE lower(d.key) IN ('user-agent', 'useragent') AND trim(d.value) <> ''
+  ) GROUP BY corr
+),
+att AS (
+  SELECT corr,
+    bool_or(act = 'Reset password (self-service)' AND result = 'success')
+      OR bool_or(act = 'Self-service password reset flow activity progress' AND reason = 'User successfully reset password') AS done,
+    bool_or(act = 'Unlock user account (self-service)') AS unlock,
+    bool_or(act IN ('Self-service password reset flow activity progress', 'Reset password (self-service)')) AS reset
+  FROM ev WHERE corr IS NOT NULL GROUP BY corr
+),
+chan AS (
+  SELECT a.corr, a.done, CASE {case} ELSE 'unknown' END AS channel
+  FROM att a LEFT JOIN (SELECT ct.corr, ct.ct, ua.ua FROM ct FULL JOIN ua USING (corr)) f USING (corr)
+  WHERE a.reset AND NOT a.unlock
+)
+SELECT channel, count(*) AS attempts, count(*) FILTER (WHERE done) AS completed FROM chan GROUP BY channel
+UNION ALL
+SELECT 'admin', count(*), count(*) FILTER (WHERE result = 'success') FROM ev WHERE act = 'Reset password (by admin)'
+ORDER BY channel
+"""
+rows = con.execute(query).fetchall()
+print(json.dumps({r[0]: {"attempts": r[1], "completed": r[2]} for r in rows}, sort_keys=True))
