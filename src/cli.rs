@@ -36,6 +36,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Fetch SSPR audit events from Microsoft Graph into the history store, incrementally.
     Fetch(FetchArgs),
+    /// Add exported audit logs (any shape `report --input` reads) to the history store.
+    Import(ImportArgs),
     /// The scheduled job: fetch, then write every report into --out DIR.
     Run(RunArgs),
     /// See everything work without a tenant: a built-in Graph simulator on 127.0.0.1, seeded with
@@ -208,6 +210,21 @@ pub struct GraphArgs {
     /// Trust this PEM root certificate too (a corporate TLS-inspecting proxy).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The history store [default: ssprlens under the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// An export file, or a directory of them (repeatable).
+    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+
+    /// Append every rejected line or record here, verbatim.
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

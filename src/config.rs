@@ -7,7 +7,7 @@ use azure_core::credentials::{Secret, SecretBytes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
-use crate::cli::{FetchArgs, GraphArgs, ReportArgs, RunArgs, SelectionArgs};
+use crate::cli::{FetchArgs, GraphArgs, ImportArgs, ReportArgs, RunArgs, SelectionArgs};
 use crate::error::Error;
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
@@ -260,6 +260,27 @@ impl FetchConfig {
             retry,
             timeout,
             ca_cert: graph.ca_cert,
+            rejects: args.rejects,
+        })
+    }
+}
+
+/// `ssprlens import`, validated.
+#[derive(Debug, Clone)]
+pub struct ImportConfig {
+    pub store: PathBuf,
+    pub inputs: Vec<PathBuf>,
+    pub rejects: Option<PathBuf>,
+}
+
+impl ImportConfig {
+    pub fn from_args(args: ImportArgs) -> Result<Self, Error> {
+        Ok(ImportConfig {
+            store: match args.store {
+                Some(dir) => dir,
+                None => default_store()?,
+            },
+            inputs: args.input,
             rejects: args.rejects,
         })
     }

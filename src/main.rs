@@ -7,7 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use ssprlens::cli::{Cli, Command, LogFormat};
-use ssprlens::config::{FetchConfig, ReportConfig, RunConfig};
+use ssprlens::config::{FetchConfig, ImportConfig, ReportConfig, RunConfig};
 use ssprlens::error::{Error, exit};
 use ssprlens::fetcher::graph::{Cancel, CancelHandle};
 use ssprlens::pipeline::demo::{self, DemoConfig};
@@ -38,6 +38,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             })?;
             partial(outcome.rejects)
         }
+        Command::Import(args) => partial(fetch::import(&ImportConfig::from_args(args)?)?),
         Command::Run(args) => {
             let config = RunConfig::from_args(args, now)?;
             let outcome = runtime()?

@@ -126,8 +126,8 @@ impl<R: BufRead> Read for GzipStream<R> {
 /// Reads JSON text in any supported shape from `input`.
 pub fn read_stream(input: impl BufRead, sink: &mut dyn FnMut(Item<'_>)) {
     let mut file = FileState::default();
-    Framer::new().scan_reader(input, &mut |piece| file.piece(piece, sink));
-    file.finish(sink);
+    let values = Framer::new().scan_reader(input, &mut |piece| file.piece(piece, sink));
+    file.finish(values, sink);
 }
 
 /// Per-file bookkeeping: holds back early rejects until the file proves to hold records.
@@ -135,12 +135,10 @@ pub fn read_stream(input: impl BufRead, sink: &mut dyn FnMut(Item<'_>)) {
 struct FileState {
     records: u64,
     held: Vec<(u64, String, Vec<u8>)>,
-    pieces: u64,
 }
 
 impl FileState {
     fn piece(&mut self, piece: Piece<'_>, sink: &mut dyn FnMut(Item<'_>)) {
-        self.pieces += 1;
         match piece {
             Piece::Record { bytes, line } => match decode(bytes) {
                 Ok(record) => {
@@ -185,13 +183,15 @@ impl FileState {
         }
     }
 
-    fn finish(&mut self, sink: &mut dyn FnMut(Item<'_>)) {
+    /// Ends the file, which held `values` complete top-level JSON values. A file of valid JSON
+    /// without records (an empty Graph page, `[]`) is fine; an empty one is a reject.
+    fn finish(&mut self, values: u64, sink: &mut dyn FnMut(Item<'_>)) {
         if self.records > 0 {
             return;
         }
         let reason = match self.held.as_slice() {
-            [] if self.pieces == 0 => "empty file: no JSON value in it".to_owned(),
-            [] => "no audit record in it".to_owned(),
+            [] if values == 0 => "empty file: no JSON value in it".to_owned(),
+            [] => return,
             [_] => return self.release_held(sink),
             [(line, first, _), ..] => format!(
                 "not a supported export (Graph page, NDJSON, JSON array, Azure Monitor records): \
@@ -285,6 +285,13 @@ mod tests {
         );
         let (_, rejects) = read(b"");
         assert!(rejects[0].1.contains("empty file"));
+        for empty_but_valid in [
+            &b"[]"[..],
+            b"{\"value\": [], \"@odata.nextLink\": \"https://x\"}",
+            b" {\"records\": []}\n",
+        ] {
+            assert_eq!(read(empty_but_valid), (vec![], vec![]));
+        }
     }
 
     #[test]

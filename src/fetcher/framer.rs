@@ -85,6 +85,8 @@ pub struct Framer {
     /// `Some(true)` once the input is known to be one value per line.
     line_delimited: Option<bool>,
     first_value_line: u64,
+    /// Complete top-level values seen.
+    values: u64,
     /// Skipping the rest of a broken line: collected bytes, start line, reason.
     skipping: Option<(u64, String)>,
     skipped: Vec<u8>,
@@ -105,8 +107,9 @@ impl Framer {
     }
 
     /// Scans a whole reader, handing each piece to `emit`. A read error (a truncated gzip
-    /// stream, a device error) ends the scan as a reject at the line reached.
-    pub fn scan_reader(mut self, mut input: impl BufRead, emit: &mut dyn FnMut(Piece<'_>)) {
+    /// stream, a device error) ends the scan as a reject at the line reached. Returns how many
+    /// complete top-level JSON values the input held (an empty Graph page is one, with no record).
+    pub fn scan_reader(mut self, mut input: impl BufRead, emit: &mut dyn FnMut(Piece<'_>)) -> u64 {
         let mut first = true;
         loop {
             let buffer = match input.fill_buf() {
@@ -121,7 +124,7 @@ impl Framer {
                         line,
                         reason: format!("read error: {err}"),
                     });
-                    return;
+                    return self.values;
                 }
             };
             let len = buffer.len();
@@ -134,6 +137,7 @@ impl Framer {
             input.consume(len);
         }
         self.finish(emit);
+        self.values
     }
 
     /// Scans the next bytes of the input.
@@ -391,8 +395,11 @@ impl Framer {
             if self.stack.len() == 1 {
                 self.container_key = false;
             }
-        } else if self.line_delimited.is_none() {
-            self.line_delimited = Some(self.first_value_line == self.line);
+        } else {
+            self.values += 1;
+            if self.line_delimited.is_none() {
+                self.line_delimited = Some(self.first_value_line == self.line);
+            }
         }
         if let Some(line) = self.frame_line
             && self.stack.len() == self.frame_depth

@@ -1,4 +1,4 @@
-//! `ssprlens fetch` and `ssprlens run`: Graph → records → events → store, incrementally.
+//! `ssprlens fetch`, `run` and `import`: Graph (or export files) → records → events → store.
 //!
 //! The window starts at `--since`, else at the store's watermark minus the overlap (events
 //! are logged late), else 30 days back. Records already stored are skipped by id. Everything
@@ -6,14 +6,15 @@
 //! interrupted or failed fetch keeps what it wrote and leaves the watermark, so the next run
 //! fetches the rest.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use super::RejectLog;
 pub use super::progress::Progress;
 use super::report::{tables, write_all_reports};
-use crate::config::{FIRST_FETCH_DAYS, FetchConfig, RunConfig, Window};
+use crate::config::{FIRST_FETCH_DAYS, FetchConfig, ImportConfig, RunConfig, Window};
 use crate::error::Error;
+use crate::fetcher::files::{self, Item};
 use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::pager::{FetchStats, GraphQuery, Pager};
 use crate::fetcher::graph::{Cancel, FetchError, http};
@@ -164,6 +165,65 @@ pub async fn fetch(
         outcome.stats.retries
     );
     Ok(outcome)
+}
+
+/// `ssprlens import`: export files into the store, each record once; the watermark (which
+/// tells how far Graph was read) does not move. Returns the number of rejects.
+pub fn import(config: &ImportConfig) -> Result<u64, Error> {
+    let mut store = Store::open_for_writing(&config.store)?;
+    let mut known = store.known_ids(NaiveDate::MIN, NaiveDate::MAX)?;
+    let mut rejects = RejectLog::open(config.rejects.as_deref())?;
+    let (mut batch, mut stored, mut already) = (Vec::new(), 0u64, 0u64);
+    for path in files::expand_inputs(&config.inputs)? {
+        let place = path.display().to_string();
+        let mut failure = None;
+        files::read_file(&path, &mut |item| {
+            let outcome = match item {
+                Item::Record {
+                    record,
+                    line,
+                    bytes,
+                } => match normalize(record) {
+                    Ok(event) if known.insert(event.id.clone()) => {
+                        stored += 1;
+                        batch.push(StoredRecord {
+                            event,
+                            raw: bytes.to_vec(),
+                        });
+                        Ok(())
+                    }
+                    Ok(_) => {
+                        already += 1;
+                        Ok(())
+                    }
+                    Err(reason) => rejects.reject(&place, line, &reason, bytes),
+                },
+                Item::Reject {
+                    line,
+                    reason,
+                    bytes,
+                } => rejects.reject(&place, line, &reason, bytes),
+            };
+            if failure.is_none() {
+                failure = outcome.err();
+            }
+        })?;
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        if batch.len() >= FLUSH_RECORDS {
+            store.write_batch(&batch)?;
+            batch.clear();
+        }
+    }
+    store.write_batch(&batch)?;
+    let count = rejects.count();
+    rejects.close()?;
+    info!(
+        "imported {stored} records into {} ({already} were already stored, {count} rejected)",
+        config.store.display()
+    );
+    Ok(count)
 }
 
 /// `ssprlens run`: fetch, then every report from the whole store into the output directory.

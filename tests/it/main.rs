@@ -9,3 +9,4 @@ mod golden;
 mod inputs;
 mod outputs;
 mod rules;
+mod store;
