@@ -11,10 +11,9 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 pub use super::progress::Progress;
-use super::report::{tables, write_all_reports};
+use super::report::{each_event, tables, write_all_reports};
 use crate::config::{FIRST_FETCH_DAYS, FetchConfig, ImportConfig, RunConfig, Window};
 use crate::error::Error;
-use crate::fetcher::files::{self, Item};
 use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::pager::{FetchStats, GraphQuery, Pager};
 use crate::fetcher::graph::{Cancel, FetchError, http};
@@ -174,48 +173,22 @@ pub fn import(config: &ImportConfig) -> Result<u64, Error> {
     let mut known = store.known_ids(NaiveDate::MIN, NaiveDate::MAX)?;
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
     let (mut batch, mut stored, mut already) = (Vec::new(), 0u64, 0u64);
-    for path in files::expand_inputs(&config.inputs)? {
-        let place = path.display().to_string();
-        let mut failure = None;
-        files::read_file(&path, &mut |item| {
-            let outcome = match item {
-                Item::Record {
-                    record,
-                    line,
-                    bytes,
-                } => match normalize(record) {
-                    Ok(event) if known.insert(event.id.clone()) => {
-                        stored += 1;
-                        batch.push(StoredRecord {
-                            event,
-                            raw: bytes.to_vec(),
-                        });
-                        Ok(())
-                    }
-                    Ok(_) => {
-                        already += 1;
-                        Ok(())
-                    }
-                    Err(reason) => rejects.reject(&place, line, &reason, bytes),
-                },
-                Item::Reject {
-                    line,
-                    reason,
-                    bytes,
-                } => rejects.reject(&place, line, &reason, bytes),
-            };
-            if failure.is_none() {
-                failure = outcome.err();
-            }
-        })?;
-        if let Some(err) = failure {
-            return Err(err);
+    each_event(&config.inputs, &mut rejects, |event, bytes| {
+        if !known.insert(event.id.clone()) {
+            already += 1;
+            return Ok(());
         }
+        stored += 1;
+        batch.push(StoredRecord {
+            event,
+            raw: bytes.to_vec(),
+        });
         if batch.len() >= FLUSH_RECORDS {
             store.write_batch(&batch)?;
             batch.clear();
         }
-    }
+        Ok(())
+    })?;
     store.write_batch(&batch)?;
     let count = rejects.count();
     rejects.close()?;

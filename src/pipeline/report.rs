@@ -36,21 +36,18 @@ pub struct ReadStats {
     pub without_time: u64,
 }
 
-/// Reads every input file into events, deduplicated by record id (first occurrence wins).
-pub fn read_files(
+/// Reads every input file in order and hands each record, normalised, to `each` with its
+/// verbatim bytes; rejects go to the log. Stops at the first error `each` or the log returns.
+/// Returns how many files were read.
+pub fn each_event(
     inputs: &[PathBuf],
     rejects: &mut RejectLog,
-) -> Result<(Vec<Event>, ReadStats), Error> {
+    mut each: impl FnMut(Event, &[u8]) -> Result<(), Error>,
+) -> Result<usize, Error> {
     let files = files::expand_inputs(inputs)?;
-    let mut stats = ReadStats {
-        files: files.len(),
-        ..ReadStats::default()
-    };
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut events = Vec::new();
-    let mut failure = None;
     for path in &files {
         let place = path.display().to_string();
+        let mut failure = None;
         files::read_file(path, &mut |item| {
             if failure.is_some() {
                 return;
@@ -61,16 +58,7 @@ pub fn read_files(
                     line,
                     bytes,
                 } => match normalize(record) {
-                    Ok(event) => {
-                        stats.records += 1;
-                        if seen.insert(event.id.clone()) {
-                            stats.without_time += u64::from(event.time.is_none());
-                            events.push(event);
-                        } else {
-                            stats.duplicates += 1;
-                        }
-                        Ok(())
-                    }
+                    Ok(event) => each(event, bytes),
                     Err(reason) => rejects.reject(&place, line, &reason, bytes),
                 },
                 Item::Reject {
@@ -81,10 +69,31 @@ pub fn read_files(
             };
             failure = outcome.err();
         })?;
-        if let Some(err) = failure.take() {
+        if let Some(err) = failure {
             return Err(err);
         }
     }
+    Ok(files.len())
+}
+
+/// Reads every input file into events, deduplicated by record id (first occurrence wins).
+pub fn read_files(
+    inputs: &[PathBuf],
+    rejects: &mut RejectLog,
+) -> Result<(Vec<Event>, ReadStats), Error> {
+    let mut stats = ReadStats::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut events = Vec::new();
+    stats.files = each_event(inputs, rejects, |event, _| {
+        stats.records += 1;
+        if seen.insert(event.id.clone()) {
+            stats.without_time += u64::from(event.time.is_none());
+            events.push(event);
+        } else {
+            stats.duplicates += 1;
+        }
+        Ok(())
+    })?;
     stats.rejects = rejects.count();
     Ok((events, stats))
 }
