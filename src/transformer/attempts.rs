@@ -7,12 +7,18 @@
 //!   `User successfully reset password`; an unlock by a successful unlock row;
 //! - client type, user agent, user and IP address are the first non-empty values by time among
 //!   all rows of the correlation id (ties broken by event id, so input order never matters);
-//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success.
+//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success;
+//! - a self-service attempt's furthest step and final state come from its rows' step texts
+//!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
+//!   its IP address ([`super::network`], [`super::ip_history`]).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::funnel::FunnelTracker;
+use super::ip_history::mark_new_ips;
+use super::network::network_of;
 use super::rules::ChannelRules;
 use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event};
 
@@ -37,6 +43,7 @@ pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
         }
     }
     attempts.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
+    mark_new_ips(&mut attempts);
     attempts
 }
 
@@ -53,6 +60,11 @@ fn admin_attempt(event: &Event) -> Attempt {
         user: user_of(event),
         ip_address: event.ip_address.clone(),
         rows: 1,
+        furthest_step: None,
+        final_state: None,
+        ip_network: event.ip_address.as_deref().and_then(network_of),
+        new_ip_for_user: None,
+        local: None,
     }
 }
 
@@ -125,6 +137,7 @@ struct Group<'a> {
     user_agent: Earliest<'a, &'a str>,
     user: Earliest<'a, String>,
     ip_address: Earliest<'a, &'a str>,
+    funnel: FunnelTracker<RowOrder<'a>>,
 }
 
 impl<'a> Group<'a> {
@@ -150,6 +163,7 @@ impl<'a> Group<'a> {
             self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
         }
         let order = row_order(event);
+        self.funnel.add(event, order);
         self.client_type.offer(order, event.client_type.as_deref());
         self.user_agent.offer(order, event.user_agent.as_deref());
         self.user.offer(order, user_of(event));
@@ -166,6 +180,8 @@ impl<'a> Group<'a> {
         };
         let client_type = self.client_type.take();
         let user_agent = self.user_agent.take();
+        let ip_address = self.ip_address.take();
+        let (furthest_step, final_state) = self.funnel.finish(completed);
         Some(Attempt {
             id: correlation_id.to_owned(),
             kind,
@@ -176,8 +192,13 @@ impl<'a> Group<'a> {
             started: self.started,
             ended: self.ended,
             user: self.user.take(),
-            ip_address: self.ip_address.take().map(str::to_owned),
+            ip_address: ip_address.map(str::to_owned),
             rows: self.rows,
+            furthest_step: Some(furthest_step),
+            final_state: Some(final_state),
+            ip_network: ip_address.and_then(network_of),
+            new_ip_for_user: None,
+            local: None,
         })
     }
 }
@@ -185,6 +206,7 @@ impl<'a> Group<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{FinalState, FunnelStep};
     use chrono::TimeZone;
 
     const FLOW: &str = "Self-service password reset flow activity progress";
@@ -421,6 +443,88 @@ mod tests {
             vec![
                 ("1", AttemptKind::Admin, "admin", true),
                 ("2", AttemptKind::Admin, "admin", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn self_service_attempts_get_a_funnel_a_network_and_an_ip_history() {
+        let with_ip = |mut event: Event, ip: &str| {
+            event.ip_address = Some(ip.into());
+            event
+        };
+        let attempts = build(&[
+            with_ip(
+                row(
+                    "1",
+                    "a",
+                    0,
+                    FLOW,
+                    "success",
+                    "User submitted their user ID",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row(
+                    "2",
+                    "a",
+                    1,
+                    FLOW,
+                    "failure",
+                    "User entered too many invalid mobile SMS codes and is blocked for 24 hours",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row("3", "b", 9, RESET, "success", "", None),
+                "2001:db8:1:2::3",
+            ),
+            with_ip(
+                row(
+                    "4",
+                    "c",
+                    5,
+                    "Reset password (by admin)",
+                    "success",
+                    "",
+                    None,
+                ),
+                "192.0.2.10",
+            ),
+        ]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.furthest_step.map(FunnelStep::as_str),
+                    a.final_state.map(FinalState::as_str),
+                    a.ip_network.as_deref(),
+                    a.new_ip_for_user,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("4", None, None, Some("192.0.2.0/24"), None),
+                (
+                    "a",
+                    Some("started"),
+                    Some("blocked"),
+                    Some("198.51.100.0/24"),
+                    None
+                ),
+                (
+                    "b",
+                    Some("completed"),
+                    Some("completed"),
+                    Some("2001:db8:1::/48"),
+                    Some(true)
+                ),
             ]
         );
     }
