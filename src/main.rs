@@ -39,7 +39,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             partial(outcome.rejects)
         }
         Command::Run(args) => {
-            let config = RunConfig::from_args(args, now)?;
+            let config = RunConfig::from_args(*args, now)?;
             let outcome = runtime()?
                 .block_on(async { fetch::run(&config, cancel_on_signals(), &progress()).await })?;
             partial(outcome.rejects)
