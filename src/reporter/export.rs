@@ -235,7 +235,7 @@ fn for_csv(frame: &DataFrame) -> PolarsResult<DataFrame> {
 }
 
 /// Every cell of `frame` as display text, row by row, with whether each column is numeric.
-fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
+pub(super) fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
     let frame = times_as_text(frame)?;
     let numeric = frame
         .columns()
@@ -265,7 +265,7 @@ fn cell_text(value: &AnyValue<'_>) -> String {
     }
 }
 
-fn format_float(number: f64) -> String {
+pub(super) fn format_float(number: f64) -> String {
     let text = format!("{number:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
