@@ -8,4 +8,6 @@ mod generator;
 mod golden;
 mod inputs;
 mod outputs;
+mod reports;
 mod rules;
+mod truth;
