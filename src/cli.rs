@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::reporter::export::Format;
+use crate::reporter::params::{
+    DEFAULT_CURRENCY, DEFAULT_IP_USERS, DEFAULT_REPEAT_RESETS, DEFAULT_TIME_ZONE,
+    DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS,
+};
+use crate::transformer::calendar::PeriodUnit;
 
 /// Measure Entra ID self-service password reset by channel: Windows login screen, web, other,
 /// and the helpdesk resets it replaces.
@@ -39,7 +44,7 @@ pub enum Command {
     /// Add exported audit logs (any shape `report --input` reads) to the history store.
     Import(ImportArgs),
     /// The scheduled job: fetch, then write every report into --out DIR.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// See everything work without a tenant: a built-in Graph simulator on 127.0.0.1, seeded with
     /// the sample tenant, fetched into a store and reported on. Simulated data.
     Demo(DemoArgs),
@@ -65,24 +70,34 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// The built-in report to run: channels, client_types, unlocks.
+    /// The built-in report to run: channels, client_types, unlocks, funnel, trend, ips, users,
+    /// helpdesk, helpdesk_rollout, summary. (`--format html` shows them all on one page.)
     #[arg(long, short, value_name = "NAME", default_value = "channels")]
     pub report: String,
 
-    /// Run your own SQL over the `events`, `attempts` and `channel_order` tables instead.
+    /// Run your own SQL over the `events`, `attempts`, `channel_order`, `calendar` and `params`
+    /// tables (and the built-in reports, each a table named after it) instead.
     #[arg(long, value_name = "FILE.sql", conflicts_with = "report")]
     pub query: Option<PathBuf>,
 
-    /// Output format [default: from the --out extension, else table].
+    /// Write every built-in report into the directory --out, one file each named after the
+    /// report (channels.csv, funnel.csv, ...; report.html for --format html), atomically.
+    #[arg(long, requires = "out", conflicts_with_all = ["report", "query"])]
+    pub all: bool,
+
+    /// Output format [default: from the --out extension, else table; csv with --all].
     #[arg(long, short, value_enum)]
     pub format: Option<Format>,
 
-    /// Write to this file (atomically) instead of standard output.
+    /// Write to this file (atomically) instead of standard output; with --all, the directory.
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub selection: SelectionArgs,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 
     /// Append every rejected line or record here, verbatim.
     #[arg(long, value_name = "PATH")]
@@ -108,6 +123,81 @@ pub struct SelectionArgs {
     /// Only attempts that began at or before this time (same forms; a date means its whole day).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+}
+
+/// How the built-in reports count: periods, time zone, rollout date, costs and thresholds.
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// The period of `trend` and `helpdesk`: day, week (from Monday) or month.
+    #[arg(long, value_enum, default_value = "week")]
+    pub by: PeriodUnit,
+
+    /// The time zone (IANA name, such as Europe/Berlin) of days and periods.
+    #[arg(long, value_name = "ZONE", default_value = DEFAULT_TIME_ZONE)]
+    pub tz: String,
+
+    /// The day the login-screen reset link was rolled out (YYYY-MM-DD, a day of --tz):
+    /// `helpdesk` and `helpdesk_rollout` compare the weeks before it with those after it.
+    #[arg(long, value_name = "DATE")]
+    pub rollout_date: Option<String>,
+
+    /// The share (0 to 1) of completed self-service resets that would otherwise have been a
+    /// helpdesk call [default: 1, every one: an upper bound].
+    #[arg(long, value_name = "SHARE")]
+    pub deflection: Option<f64>,
+
+    /// The cost of one helpdesk password reset [default: 60, Microsoft's account-recovery cost
+    /// estimator; Forrester's often-quoted figure is about 70 per call].
+    #[arg(long, value_name = "AMOUNT")]
+    pub cost_helpdesk: Option<f64>,
+
+    /// The cost of one self-service password reset [default: 2, Microsoft's estimator].
+    #[arg(long, value_name = "AMOUNT")]
+    pub cost_self_service: Option<f64>,
+
+    /// The currency of the costs.
+    #[arg(long, value_name = "CODE", default_value = DEFAULT_CURRENCY)]
+    pub currency: String,
+
+    /// Flag an IP address used by at least N distinct users (`ips`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_IP_USERS)]
+    pub ip_users: u32,
+
+    /// Flag a user completing at least N resets within 24 hours (`users`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_REPEAT_RESETS)]
+    pub repeat_resets: u32,
+
+    /// Working hours, local time (`users`: attempts outside them are after hours).
+    #[arg(long, value_name = "HH:MM-HH:MM", default_value = DEFAULT_WORKING_HOURS)]
+    pub working_hours: String,
+
+    /// Working days: a range such as mon-fri or sun-thu, or a list such as mon,tue,thu.
+    #[arg(long, value_name = "DAYS", default_value = DEFAULT_WORKING_DAYS)]
+    pub working_days: String,
+
+    /// The time zone of the working hours [default: --tz].
+    #[arg(long, value_name = "ZONE")]
+    pub working_tz: Option<String>,
+}
+
+impl Default for AnalysisArgs {
+    /// The defaults of the command line.
+    fn default() -> Self {
+        AnalysisArgs {
+            by: PeriodUnit::Week,
+            tz: DEFAULT_TIME_ZONE.to_owned(),
+            rollout_date: None,
+            deflection: None,
+            cost_helpdesk: None,
+            cost_self_service: None,
+            currency: DEFAULT_CURRENCY.to_owned(),
+            ip_users: DEFAULT_IP_USERS,
+            repeat_resets: DEFAULT_REPEAT_RESETS,
+            working_hours: DEFAULT_WORKING_HOURS.to_owned(),
+            working_days: DEFAULT_WORKING_DAYS.to_owned(),
+            working_tz: None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +333,9 @@ pub struct RunArgs {
     /// Channel rules (TOML) replacing the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub channels: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ use azure_core::credentials::{Secret, SecretBytes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
-use crate::cli::{FetchArgs, GraphArgs, ImportArgs, ReportArgs, RunArgs, SelectionArgs};
+use crate::cli::{
+    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, ReportArgs, RunArgs, SelectionArgs,
+};
 use crate::error::Error;
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
@@ -16,7 +18,12 @@ use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
 use crate::model::{Attempt, Event};
 use crate::reporter::export::Format;
+use crate::reporter::params::{
+    Assumption, Costs, DEFAULT_COST_HELPDESK, DEFAULT_COST_SELF_SERVICE, DEFAULT_DEFLECTION,
+    DEFLECTION_SOURCE, HELPDESK_SOURCE, Parameters, SELF_SERVICE_SOURCE,
+};
 use crate::reporter::queries::{self, REPORTS, Report};
+use crate::transformer::calendar::{Calendar, WorkingHours};
 use crate::transformer::event::parse_time;
 use crate::transformer::rules::ChannelRules;
 
@@ -26,18 +33,130 @@ pub struct Query {
     pub name: String,
     pub sql: String,
     pub total_sql: Option<String>,
-    /// Whether the `events` table must be built (a user's SQL may read it).
+    /// A query shown under this one on the terminal and in Markdown, unless it has no rows.
+    pub appendix_sql: Option<String>,
+    /// The assumptions shown under the table on the terminal and in Markdown.
+    pub notes: Vec<String>,
+    /// Whether the `events` table must be built: only a user's SQL may read it; the built-in
+    /// reports read attempts, which the parallel path builds without keeping events.
     pub needs_events: bool,
 }
 
-impl From<&Report> for Query {
-    fn from(report: &Report) -> Self {
+impl Query {
+    /// A built-in report, with the notes its parameters call for.
+    pub fn builtin(report: &Report, params: &Parameters) -> Self {
         Query {
             name: report.name.to_owned(),
             sql: report.sql.to_owned(),
             total_sql: report.total_sql.map(str::to_owned),
-            needs_events: report.needs_events,
+            appendix_sql: report
+                .appendix
+                .and_then(queries::find)
+                .map(|appendix| appendix.sql.to_owned()),
+            notes: params.notes_for(report.name),
+            needs_events: false,
         }
+    }
+}
+
+/// How the built-in reports count: the calendar, the working hours and the parameters.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub calendar: Calendar,
+    pub working_hours: WorkingHours,
+    pub params: Parameters,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self::from_args(&AnalysisArgs::default()).expect("the default settings are valid")
+    }
+}
+
+impl ReportSettings {
+    pub fn from_args(args: &AnalysisArgs) -> Result<Self, Error> {
+        let zone = |text: &str, flag: &str| {
+            text.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+                Error::Usage(format!(
+                    "{flag} `{text}` is not an IANA time zone: use a name such as UTC, Europe/Berlin or America/New_York"
+                ))
+            })
+        };
+        let calendar = Calendar {
+            unit: args.by,
+            zone: zone(&args.tz, "--tz")?,
+        };
+        let working_zone = match &args.working_tz {
+            Some(text) => zone(text, "--working-tz")?,
+            None => calendar.zone,
+        };
+        let working_hours =
+            WorkingHours::parse(&args.working_hours, &args.working_days, working_zone)
+                .map_err(|err| Error::Usage(format!("--working-hours/--working-days: {err}")))?;
+        let rollout_date = args
+            .rollout_date
+            .as_deref()
+            .map(|text| {
+                NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                    Error::Usage(format!(
+                        "--rollout-date `{text}` is not a date: use YYYY-MM-DD"
+                    ))
+                })
+            })
+            .transpose()?;
+        let amount = |value: Option<f64>, flag: &str| match value {
+            Some(value) if !value.is_finite() || value < 0.0 => Err(Error::Usage(format!(
+                "{flag} must be a number of 0 or more, not {value}"
+            ))),
+            other => Ok(other),
+        };
+        let deflection = amount(args.deflection, "--deflection")?;
+        if deflection.is_some_and(|share| share > 1.0) {
+            return Err(Error::Usage(
+                "--deflection is a share of resets: from 0 to 1".into(),
+            ));
+        }
+        let currency = args.currency.trim();
+        if currency.is_empty() {
+            return Err(Error::Usage("--currency is empty".into()));
+        }
+        if args.ip_users == 0 || args.repeat_resets == 0 {
+            return Err(Error::Usage(
+                "--ip-users and --repeat-resets count from 1".into(),
+            ));
+        }
+        let params = Parameters {
+            by: args.by.as_str(),
+            time_zone: calendar.zone.name().to_owned(),
+            rollout_date,
+            costs: Costs {
+                deflection: Assumption::given_or(deflection, DEFAULT_DEFLECTION, DEFLECTION_SOURCE),
+                helpdesk: Assumption::given_or(
+                    amount(args.cost_helpdesk, "--cost-helpdesk")?,
+                    DEFAULT_COST_HELPDESK,
+                    HELPDESK_SOURCE,
+                ),
+                self_service: Assumption::given_or(
+                    amount(args.cost_self_service, "--cost-self-service")?,
+                    DEFAULT_COST_SELF_SERVICE,
+                    SELF_SERVICE_SOURCE,
+                ),
+                currency: currency.to_owned(),
+            },
+            ip_users_threshold: args.ip_users,
+            repeat_resets_threshold: args.repeat_resets,
+            working_hours: format!(
+                "{} {} {}",
+                args.working_hours.trim(),
+                args.working_days.trim(),
+                working_zone.name()
+            ),
+        };
+        Ok(ReportSettings {
+            calendar,
+            working_hours,
+            params,
+        })
     }
 }
 
@@ -79,8 +198,11 @@ pub struct ReportConfig {
     pub source: Source,
     pub rules: ChannelRules,
     pub query: Query,
+    /// Every built-in report into the directory `out` (`query` is then unused).
+    pub all: bool,
     pub format: Format,
     pub out: Option<PathBuf>,
+    pub settings: ReportSettings,
     pub window: Window,
     pub rejects: Option<PathBuf>,
     pub strict: bool,
@@ -89,6 +211,7 @@ pub struct ReportConfig {
 impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         let rules = load_rules(args.selection.channels.as_deref())?;
+        let settings = ReportSettings::from_args(&args.analysis)?;
         let query = match &args.query {
             Some(path) => Query {
                 name: path.file_stem().map_or_else(
@@ -97,6 +220,8 @@ impl ReportConfig {
                 ),
                 sql: read_text(path).map_err(|err| Error::Usage(format!("query file {err}")))?,
                 total_sql: None,
+                appendix_sql: None,
+                notes: Vec::new(),
                 needs_events: true,
             },
             None => {
@@ -108,13 +233,23 @@ impl ReportConfig {
                         names.join(", ")
                     ))
                 })?;
-                Query::from(report)
+                Query::builtin(report, &settings.params)
             }
         };
-        let format = args
-            .format
-            .or_else(|| args.out.as_deref().and_then(Format::from_extension))
-            .unwrap_or(Format::Table);
+        let format = match (args.format, args.all) {
+            (Some(format), _) => format,
+            (None, true) => Format::Csv,
+            (None, false) => args
+                .out
+                .as_deref()
+                .and_then(Format::from_extension)
+                .unwrap_or(Format::Table),
+        };
+        if format == Format::Html && args.query.is_some() {
+            return Err(Error::Usage(
+                "--format html is one page of the built-in reports: it cannot show --query".into(),
+            ));
+        }
         let source = match args.source.store {
             Some(dir) => Source::Store(dir),
             None => Source::Files(args.source.input),
@@ -123,8 +258,10 @@ impl ReportConfig {
             source,
             rules,
             query,
+            all: args.all,
             format,
             out: args.out,
+            settings,
             window: window(&args.selection, now)?,
             rejects: args.rejects,
             strict: args.strict,
@@ -293,12 +430,14 @@ pub struct RunConfig {
     pub out: PathBuf,
     pub format: Format,
     pub rules: ChannelRules,
+    pub settings: ReportSettings,
 }
 
 impl RunConfig {
     pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         Ok(RunConfig {
             rules: load_rules(args.channels.as_deref())?,
+            settings: ReportSettings::from_args(&args.analysis)?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
             format: args.format,

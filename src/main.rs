@@ -40,7 +40,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Import(args) => partial(fetch::import(&ImportConfig::from_args(args)?)?),
         Command::Run(args) => {
-            let config = RunConfig::from_args(args, now)?;
+            let config = RunConfig::from_args(*args, now)?;
             let outcome = runtime()?
                 .block_on(async { fetch::run(&config, cancel_on_signals(), &progress()).await })?;
             partial(outcome.rejects)

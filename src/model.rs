@@ -4,7 +4,7 @@
 //! transformer turns them into [`Event`]s and groups those into [`Attempt`]s, and the reporter turns
 //! events and attempts into tables. Stages never import each other; they meet here.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// One directoryAudit record as read, before any normalisation.
 ///
@@ -188,4 +188,111 @@ pub struct Attempt {
     pub ip_address: Option<String>,
     /// How many rows (events) the attempt has.
     pub rows: u32,
+    /// The furthest funnel step its rows show; `None` for helpdesk resets, which have no flow.
+    pub furthest_step: Option<FunnelStep>,
+    /// How it ended; `None` for helpdesk resets.
+    pub final_state: Option<FinalState>,
+    /// The network of `ip_address`: its IPv4 /24 or IPv6 /48, e.g. `198.51.100.0/24`.
+    pub ip_network: Option<String>,
+    /// Whether the attempt came from an IP address the user's earlier self-service attempts in
+    /// the data never used; `None` without a baseline (no earlier attempt of the user with an
+    /// address), without an address or time, and for helpdesk resets.
+    pub new_ip_for_user: Option<bool>,
+    /// Where the attempt falls in the report's calendar; `None` until placed, or without a time.
+    pub local: Option<LocalPlacement>,
+}
+
+/// The steps of a self-service reset, in the order a user goes through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FunnelStep {
+    /// Submitted their user ID (every attempt has at least this).
+    Started,
+    /// Was presented with verification options (or started or completed a method).
+    ShownOptions,
+    /// Completed all verification steps required.
+    Verified,
+    /// Submitted a new password (or a `Reset password (self-service)` was tried with one).
+    SubmittedPassword,
+    /// Reset the password.
+    Completed,
+}
+
+impl FunnelStep {
+    pub const ALL: [FunnelStep; 5] = [
+        FunnelStep::Started,
+        FunnelStep::ShownOptions,
+        FunnelStep::Verified,
+        FunnelStep::SubmittedPassword,
+        FunnelStep::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunnelStep::Started => "started",
+            FunnelStep::ShownOptions => "shown_options",
+            FunnelStep::Verified => "verified",
+            FunnelStep::SubmittedPassword => "submitted_password",
+            FunnelStep::Completed => "completed",
+        }
+    }
+}
+
+/// How a self-service attempt ended: exactly one per attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FinalState {
+    Completed,
+    /// The user abandoned or canceled.
+    Cancelled,
+    /// Too many tries: blocked for 24 hours.
+    Blocked,
+    /// The account has too few authentication methods registered.
+    InsufficientMethods,
+    /// SSPR is not enabled for the user: policy, licence, or not in the SSPR group.
+    NotEnabled,
+    /// Password writeback or the on-premises password service failed.
+    OnPremFailure,
+    /// The new password was refused by the password policy (banned password).
+    BannedPassword,
+    /// The user gave up and contacted an admin: a failed deflection.
+    ContactedAdmin,
+    /// A failure row whose text names none of the causes above (a new Entra text, most likely).
+    OtherFailure,
+    /// No completion, drop-off or failure row at all: the user left without the flow saying why,
+    /// or the log holds only part of the attempt.
+    NoOutcome,
+}
+
+impl FinalState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinalState::Completed => "completed",
+            FinalState::Cancelled => "cancelled",
+            FinalState::Blocked => "blocked",
+            FinalState::InsufficientMethods => "insufficient_methods",
+            FinalState::NotEnabled => "not_enabled",
+            FinalState::OnPremFailure => "onprem_failure",
+            FinalState::BannedPassword => "banned_password",
+            FinalState::ContactedAdmin => "contacted_admin",
+            FinalState::OtherFailure => "other_failure",
+            FinalState::NoOutcome => "no_outcome",
+        }
+    }
+}
+
+/// An attempt's place in the report's calendar (time zone of `--tz`, periods of `--by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPlacement {
+    /// The local date of the attempt's first row.
+    pub day: NaiveDate,
+    /// The first day of the period (day, week from Monday, month) holding `day`.
+    pub period: NaiveDate,
+    /// Whether it began outside the working hours.
+    pub after_hours: bool,
+}
+
+/// One day of the report's calendar: every local day from the first attempt's to the last's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarDay {
+    pub day: NaiveDate,
+    pub period: NaiveDate,
 }

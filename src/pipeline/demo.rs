@@ -10,7 +10,7 @@ use tracing::info;
 
 use super::fetch::{Progress, fetch};
 use super::report::{read_store, tables, write_all_reports, write_report};
-use crate::config::{FetchConfig, Query, Window};
+use crate::config::{FetchConfig, Query, ReportSettings, Window};
 use crate::error::Error;
 use crate::fetcher::graph::Cancel;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
@@ -148,16 +148,18 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         stats.tokens_issued
     );
     let rules = ChannelRules::builtin();
+    let settings = ReportSettings::default();
     let mut tables = tables(
         read_store(&store, &Window::default())?,
         &rules,
         &Window::default(),
+        &settings,
     )?;
     let channels = queries::find("channels").expect("the channels report is built in");
-    let query = Query::from(channels);
+    let query = Query::builtin(channels, &settings.params);
     write_report(&mut tables, &query, Format::Table, None)?;
     if let Some(out) = &config.out {
-        let written = write_all_reports(&mut tables, out, Format::Csv)?;
+        let written = write_all_reports(&mut tables, out, Format::Csv, &settings.params)?;
         info!("wrote {} reports into {}", written.len(), out.display());
     }
     match &config.store {

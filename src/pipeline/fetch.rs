@@ -208,8 +208,13 @@ pub async fn run(
     let outcome = fetch(&config.fetch, cancel, progress).await?;
     let store = Store::open_for_reading(&config.fetch.store)?;
     let events = store.read_events(None)?;
-    let mut tables = tables(events, &config.rules, &Window::default())?;
-    let written = write_all_reports(&mut tables, &config.out, config.format)?;
+    let mut tables = tables(events, &config.rules, &Window::default(), &config.settings)?;
+    let written = write_all_reports(
+        &mut tables,
+        &config.out,
+        config.format,
+        &config.settings.params,
+    )?;
     info!(
         "wrote {} reports into {}",
         written.len(),

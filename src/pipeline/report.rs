@@ -10,17 +10,19 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 use crate::columns::events_frame;
-use crate::config::{Query, ReportConfig, Source, Window};
+use crate::config::{Query, ReportConfig, ReportSettings, Source, Window};
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::parallel::{Sink, read_file_parallel};
 use crate::model::{ActivityKind, Attempt, Event};
-use crate::reporter::ReportError;
-use crate::reporter::export::{self, Format};
-use crate::reporter::frames::{attempts_frame, channel_order_frame};
-use crate::reporter::queries::{REPORTS, Tables};
+use crate::reporter::export::{self, Format, Output};
+use crate::reporter::frames::{attempts_frame, calendar_frame, channel_order_frame, params_frame};
+use crate::reporter::params::Parameters;
+use crate::reporter::queries::{Frames, REPORTS, Tables};
+use crate::reporter::{ReportError, html};
 use crate::store::Store;
 use crate::transformer::attempts::{AttemptBuilder, build_attempts};
+use crate::transformer::calendar::{calendar_days, place};
 use crate::transformer::event::normalize;
 use crate::transformer::rules::ChannelRules;
 
@@ -216,8 +218,14 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
     Ok(store.read_events(days)?)
 }
 
-/// Attempts of the events, both cut to the window, as the tables the reports query.
-pub fn tables(events: Vec<Event>, rules: &ChannelRules, window: &Window) -> Result<Tables, Error> {
+/// Attempts of the events, both cut to the window and placed in the report's calendar, as the
+/// tables the reports query.
+pub fn tables(
+    events: Vec<Event>,
+    rules: &ChannelRules,
+    window: &Window,
+    settings: &ReportSettings,
+) -> Result<Tables, Error> {
     let without_correlation = events
         .iter()
         .filter(|event| {
@@ -229,17 +237,21 @@ pub fn tables(events: Vec<Event>, rules: &ChannelRules, window: &Window) -> Resu
         warn!("{without_correlation} reset rows have no correlationId and belong to no attempt");
     }
     let attempts = build_attempts(&events, rules);
-    assemble(events, attempts, rules, window)
+    assemble(events, attempts, rules, window, settings)
 }
 
-/// Events and attempts, cut to the window, as the tables the reports query.
+/// Events and attempts, cut to the window and placed in the report's calendar, as the tables
+/// the reports query.
 fn assemble(
     mut events: Vec<Event>,
     mut attempts: Vec<Attempt>,
     rules: &ChannelRules,
     window: &Window,
+    settings: &ReportSettings,
 ) -> Result<Tables, Error> {
     window.apply(&mut events, &mut attempts);
+    place(&mut attempts, &settings.calendar, &settings.working_hours);
+    let days = calendar_days(&attempts, &settings.calendar);
     info!(
         "{} events, {} attempts in the report window",
         events.len(),
@@ -248,11 +260,13 @@ fn assemble(
     let table = |table, result: polars::error::PolarsResult<_>| {
         result.map_err(|source| ReportError::Table { table, source })
     };
-    Ok(Tables::new(
-        table("events", events_frame(&events))?,
-        table("attempts", attempts_frame(&attempts))?,
-        table("channel_order", channel_order_frame(&rules.channels()))?,
-    ))
+    Ok(Tables::new(Frames {
+        events: table("events", events_frame(&events))?,
+        attempts: table("attempts", attempts_frame(&attempts))?,
+        channel_order: table("channel_order", channel_order_frame(&rules.channels()))?,
+        calendar: table("calendar", calendar_frame(&days))?,
+        params: table("params", params_frame(&settings.params))?,
+    })?)
 }
 
 /// Runs one query and writes its result.
@@ -262,29 +276,54 @@ pub fn write_report(
     format: Format,
     out: Option<&Path>,
 ) -> Result<(), Error> {
-    let frame = tables.query(&query.name, &query.sql)?;
-    let total = match (&query.total_sql, format) {
-        (Some(sql), Format::Table) => Some(tables.query(&format!("{} total", query.name), sql)?),
-        _ => None,
-    };
-    export::write(&frame, total.as_ref(), format, out)?;
+    let mut output = Output::new(tables.query(&query.name, &query.sql)?);
+    if matches!(format, Format::Table | Format::Markdown) {
+        if let (Some(sql), Format::Table) = (&query.total_sql, format) {
+            output.total = Some(tables.query(&format!("{} total", query.name), sql)?);
+        }
+        if let Some(sql) = &query.appendix_sql {
+            let appendix = tables.query(&format!("{} appendix", query.name), sql)?;
+            output.appendix = (appendix.height() > 0).then_some(appendix);
+        }
+        output.notes = query.notes.clone();
+    }
+    export::write(&output, format, out)?;
+    Ok(())
+}
+
+/// Writes the HTML page of every report.
+pub fn write_page(
+    tables: &mut Tables,
+    params: &Parameters,
+    out: Option<&Path>,
+) -> Result<(), Error> {
+    let page = html::page(tables, params)?;
+    export::write_bytes(page.as_bytes(), out)?;
     Ok(())
 }
 
 /// Writes every built-in report into `dir`, one file each, named after the report.
+///
+/// HTML is one page of every report: `report.html`.
 pub fn write_all_reports(
     tables: &mut Tables,
     dir: &Path,
     format: Format,
+    params: &Parameters,
 ) -> Result<Vec<PathBuf>, Error> {
     crate::fsio::create_private_dir_all(dir).map_err(|source| ReportError::Write {
         target: dir.display().to_string(),
         source,
     })?;
+    if format == Format::Html {
+        let path = dir.join("report.html");
+        write_page(tables, params, Some(&path))?;
+        return Ok(vec![path]);
+    }
     let mut written = Vec::new();
     for report in REPORTS {
         let path = dir.join(format!("{}.{}", report.name, format.extension()));
-        write_report(tables, &Query::from(report), format, Some(&path))?;
+        write_report(tables, &Query::builtin(report, params), format, Some(&path))?;
         written.push(path);
     }
     Ok(written)
@@ -293,6 +332,7 @@ pub fn write_all_reports(
 /// `ssprlens report`: reads the inputs and writes one report.
 pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
     let window = &config.window;
+    let settings = &config.settings;
     let (mut tables, stats) = match &config.source {
         Source::Files(inputs) => {
             let mut rejects = RejectLog::open(config.rejects.as_deref())?;
@@ -321,9 +361,9 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
                 });
             }
             let tables = match loaded {
-                Loaded::Events(events) => tables(events, &config.rules, window)?,
+                Loaded::Events(events) => tables(events, &config.rules, window, settings)?,
                 Loaded::Attempts(attempts) => {
-                    assemble(Vec::new(), attempts, &config.rules, window)?
+                    assemble(Vec::new(), attempts, &config.rules, window, settings)?
                 }
             };
             (tables, stats)
@@ -339,7 +379,7 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
                 records: events.len() as u64,
                 ..ReadStats::default()
             };
-            (tables(events, &config.rules, window)?, stats)
+            (tables(events, &config.rules, window, settings)?, stats)
         }
     };
     if *window != Window::default() && stats.without_time > 0 {
@@ -348,12 +388,16 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             stats.without_time
         );
     }
-    write_report(
-        &mut tables,
-        &config.query,
-        config.format,
-        config.out.as_deref(),
-    )?;
+    let params = &settings.params;
+    match (config.all, config.out.as_deref()) {
+        (true, Some(dir)) => {
+            let written = write_all_reports(&mut tables, dir, config.format, params)?;
+            info!("wrote {} reports into {}", written.len(), dir.display());
+        }
+        (true, None) => return Err(Error::Usage("--all needs --out DIR".into())),
+        (false, out) if config.format == Format::Html => write_page(&mut tables, params, out)?,
+        (false, out) => write_report(&mut tables, &config.query, config.format, out)?,
+    }
     Ok(stats)
 }
 

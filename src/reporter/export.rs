@@ -1,8 +1,11 @@
 //! Writes a report's table in the format asked: a terminal table, CSV, JSON, Markdown or Parquet,
-//! to standard output or atomically to a file (a reader never sees half a file).
+//! to standard output or atomically to a file (a reader never sees half a file). (HTML, one page
+//! of every report, is [`super::html`]'s.)
 //!
 //! Text formats render times as RFC 3339 UTC; CSV neutralises formula cells; the terminal table
-//! and Markdown strip control characters; JSON and Parquet keep values verbatim.
+//! and Markdown strip control characters; JSON and Parquet keep values verbatim. Only the
+//! terminal table and Markdown, which people read, show a report's appendix and notes (the
+//! assumptions behind its numbers); the data formats carry exactly the report's rows.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -23,6 +26,8 @@ pub enum Format {
     Json,
     Markdown,
     Parquet,
+    /// One self-contained page of every report, with charts.
+    Html,
 }
 
 impl Format {
@@ -34,6 +39,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Parquet => "parquet",
+            Format::Html => "html",
         }
     }
 
@@ -45,30 +51,49 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "parquet" => Some(Format::Parquet),
             "txt" => Some(Format::Table),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
 }
 
-/// Writes `frame` (and, for the terminal table, its `total` row) to `out`, or standard output.
-pub fn write(
-    frame: &DataFrame,
-    total: Option<&DataFrame>,
-    format: Format,
-    out: Option<&Path>,
-) -> Result<(), ReportError> {
-    let target = out.map_or_else(
+/// A report's result and what people reading it should see with it.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub frame: DataFrame,
+    /// The terminal table's last row.
+    pub total: Option<DataFrame>,
+    /// A second table shown under the first in the terminal table and Markdown.
+    pub appendix: Option<DataFrame>,
+    /// Lines shown under the tables in the terminal table and Markdown.
+    pub notes: Vec<String>,
+}
+
+impl Output {
+    pub fn new(frame: DataFrame) -> Self {
+        Output {
+            frame,
+            total: None,
+            appendix: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn target_name(out: Option<&Path>) -> String {
+    out.map_or_else(
         || "standard output".to_owned(),
         |path| path.display().to_string(),
-    );
+    )
+}
+
+/// Writes `output` to `out`, or standard output.
+pub fn write(output: &Output, format: Format, out: Option<&Path>) -> Result<(), ReportError> {
     let encode = |source| ReportError::Encode {
-        target: target.clone(),
+        target: target_name(out),
         source,
     };
-    let io_error = |source| ReportError::Write {
-        target: target.clone(),
-        source,
-    };
+    let frame = &output.frame;
     let bytes = match format {
         Format::Parquet => {
             if out.is_none() && io::stdout().is_terminal() {
@@ -98,13 +123,50 @@ pub fn write(
             buffer.push(b'\n');
             buffer
         }
-        Format::Markdown => markdown(frame).map_err(encode)?.into_bytes(),
-        Format::Table => table(frame, total).map_err(encode)?.into_bytes(),
+        Format::Markdown => readable(output, |frame, _| markdown(frame))
+            .map_err(encode)?
+            .into_bytes(),
+        Format::Table => readable(output, table).map_err(encode)?.into_bytes(),
+        Format::Html => {
+            return Err(ReportError::Refused(
+                "HTML is one page of every report, not a format of one report".into(),
+            ));
+        }
+    };
+    write_bytes(&bytes, out)
+}
+
+/// Writes finished bytes to `out` atomically, or to standard output.
+pub fn write_bytes(bytes: &[u8], out: Option<&Path>) -> Result<(), ReportError> {
+    let io_error = |source| ReportError::Write {
+        target: target_name(out),
+        source,
     };
     match out {
-        None => write_stdout(&bytes).map_err(io_error),
-        Some(path) => write_durably(path, &bytes).map_err(io_error),
+        None => write_stdout(bytes).map_err(io_error),
+        Some(path) => write_durably(path, bytes).map_err(io_error),
     }
+}
+
+/// The table with its total (rendered by `render`), its appendix, then its notes, for people
+/// to read.
+fn readable(
+    output: &Output,
+    render: impl Fn(&DataFrame, Option<&DataFrame>) -> PolarsResult<String>,
+) -> PolarsResult<String> {
+    let mut text = render(&output.frame, output.total.as_ref())?;
+    if let Some(appendix) = &output.appendix {
+        text.push('\n');
+        text.push_str(&render(appendix, None)?);
+    }
+    if !output.notes.is_empty() {
+        text.push('\n');
+        for note in &output.notes {
+            text.push_str(&sanitize::for_display(note));
+            text.push('\n');
+        }
+    }
+    Ok(text)
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.
@@ -173,7 +235,7 @@ fn for_csv(frame: &DataFrame) -> PolarsResult<DataFrame> {
 }
 
 /// Every cell of `frame` as display text, row by row, with whether each column is numeric.
-fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
+pub(super) fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
     let frame = times_as_text(frame)?;
     let numeric = frame
         .columns()
@@ -203,7 +265,7 @@ fn cell_text(value: &AnyValue<'_>) -> String {
     }
 }
 
-fn format_float(number: f64) -> String {
+pub(super) fn format_float(number: f64) -> String {
     let text = format!("{number:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
@@ -275,7 +337,7 @@ mod tests {
     fn csv_neutralises_formula_cells_and_keeps_numbers() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
-        write(&sample(), None, Format::Csv, Some(&path)).unwrap();
+        write(&Output::new(sample()), Format::Csv, Some(&path)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().next(), Some("channel,attempts,success_rate"));
         assert!(text.contains("'=cmd|' /C calc'!A0"), "{text}");
@@ -299,7 +361,7 @@ mod tests {
     fn json_keeps_values_verbatim() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.json");
-        write(&sample(), None, Format::Json, Some(&path)).unwrap();
+        write(&Output::new(sample()), Format::Json, Some(&path)).unwrap();
         let value: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(value[1]["channel"], "web\u{1b}[31m");

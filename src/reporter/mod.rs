@@ -3,6 +3,8 @@
 
 pub mod export;
 pub mod frames;
+pub mod html;
+pub mod params;
 pub mod queries;
 pub mod sanitize;
 

@@ -1,6 +1,7 @@
 //! The built-in reports (the SQL files of `queries/`, compiled in) and the runner that executes
-//! them, or a user's own SQL, with polars SQL over the `events`, `attempts` and `channel_order`
-//! tables.
+//! them, or a user's own SQL, with polars SQL over the `events`, `attempts`, `channel_order`,
+//! `calendar` and `params` tables. Every built-in report is also a table named after it, so a
+//! report (and a user's query) can build on another: `summary` counts the rows of `users`.
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
@@ -14,8 +15,8 @@ pub struct Report {
     pub sql: &'static str,
     /// A one-row query the terminal table shows under the report as its total.
     pub total_sql: Option<&'static str>,
-    /// Whether it reads the `events` table; reports of `attempts` alone skip building it.
-    pub needs_events: bool,
+    /// A report shown under this one in the terminal table and Markdown.
+    pub appendix: Option<&'static str>,
 }
 
 impl Report {
@@ -32,31 +33,54 @@ impl Report {
     }
 }
 
-/// Every built-in report, in the order `--all` writes them.
+const fn report(name: &'static str, sql: &'static str) -> Report {
+    Report {
+        name,
+        sql,
+        total_sql: None,
+        appendix: None,
+    }
+}
+
+/// Every built-in report, in the order `--all` writes them. A report may use the reports
+/// before it as tables.
 pub const REPORTS: &[Report] = &[
     Report {
-        name: "channels",
-        sql: include_str!("../../queries/channels.sql"),
         total_sql: Some(include_str!("../../queries/channels_total.sql")),
-        needs_events: false,
+        ..report("channels", include_str!("../../queries/channels.sql"))
     },
+    report(
+        "client_types",
+        include_str!("../../queries/client_types.sql"),
+    ),
+    report("unlocks", include_str!("../../queries/unlocks.sql")),
+    report("funnel", include_str!("../../queries/funnel.sql")),
+    report("trend", include_str!("../../queries/trend.sql")),
+    report("ips", include_str!("../../queries/ips.sql")),
+    report("users", include_str!("../../queries/users.sql")),
+    report(
+        "helpdesk_rollout",
+        include_str!("../../queries/helpdesk_rollout.sql"),
+    ),
     Report {
-        name: "client_types",
-        sql: include_str!("../../queries/client_types.sql"),
-        total_sql: None,
-        needs_events: false,
+        appendix: Some("helpdesk_rollout"),
+        ..report("helpdesk", include_str!("../../queries/helpdesk.sql"))
     },
-    Report {
-        name: "unlocks",
-        sql: include_str!("../../queries/unlocks.sql"),
-        total_sql: None,
-        needs_events: false,
-    },
+    report("summary", include_str!("../../queries/summary.sql")),
 ];
 
 /// Finds a built-in report by name.
 pub fn find(name: &str) -> Option<&'static Report> {
     REPORTS.iter().find(|report| report.name == name)
+}
+
+/// The frames of the base tables.
+pub struct Frames {
+    pub events: DataFrame,
+    pub attempts: DataFrame,
+    pub channel_order: DataFrame,
+    pub calendar: DataFrame,
+    pub params: DataFrame,
 }
 
 /// The tables the reports query.
@@ -65,12 +89,24 @@ pub struct Tables {
 }
 
 impl Tables {
-    pub fn new(events: DataFrame, attempts: DataFrame, channel_order: DataFrame) -> Self {
-        let context = SQLContext::new();
-        context.register("events", events.lazy());
-        context.register("attempts", attempts.lazy());
-        context.register("channel_order", channel_order.lazy());
-        Tables { context }
+    /// Registers the base tables, then every built-in report as a table of its own.
+    pub fn new(frames: Frames) -> Result<Self, ReportError> {
+        let mut context = SQLContext::new();
+        context.register("events", frames.events.lazy());
+        context.register("attempts", frames.attempts.lazy());
+        context.register("channel_order", frames.channel_order.lazy());
+        context.register("calendar", frames.calendar.lazy());
+        context.register("params", frames.params.lazy());
+        for report in REPORTS {
+            let view = context
+                .execute(report.sql)
+                .map_err(|source| ReportError::Query {
+                    name: report.name.to_owned(),
+                    source,
+                })?;
+            context.register(report.name, view);
+        }
+        Ok(Tables { context })
     }
 
     /// Runs one SQL query; `name` names it in errors.

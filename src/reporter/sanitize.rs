@@ -1,5 +1,6 @@
 //! Makes attacker-controlled text (user agents, names, client types) safe for where it goes:
-//! terminals and Markdown lose control characters, CSV cells lose their power as formulas.
+//! terminals and Markdown lose control characters, CSV cells lose their power as formulas, HTML
+//! text and attributes lose their markup.
 
 /// Text for a terminal or a Markdown table: ANSI escape sequences removed, tabs and line breaks
 /// turned into spaces, other control characters and bidirectional overrides dropped.
@@ -45,6 +46,23 @@ pub fn for_markdown(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Text for HTML content or a quoted attribute value: display-safe, with `&`, `<`, `>`, `"` and
+/// `'` escaped.
+pub fn for_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in for_display(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +99,13 @@ mod tests {
     #[test]
     fn markdown_escapes_pipes_and_tags() {
         assert_eq!(for_markdown("a|b<script>"), "a\\|b&lt;script&gt;");
+    }
+
+    #[test]
+    fn html_escapes_markup_in_text_and_attributes() {
+        assert_eq!(
+            for_html("<script>alert('x')</script> & \"q\"\u{1b}[31m"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 }

@@ -7,12 +7,18 @@
 //!   `User successfully reset password`; an unlock by a successful unlock row;
 //! - client type, user agent, user and IP address are the first non-empty values by time among
 //!   all rows of the correlation id (ties broken by event id, so input order never matters);
-//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success.
+//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success;
+//! - a self-service attempt's furthest step and final state come from its rows' step texts
+//!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
+//!   its IP address ([`super::network`], [`super::ip_history`]).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::funnel::FunnelTracker;
+use super::ip_history::mark_new_ips;
+use super::network::network_of;
 use super::rules::ChannelRules;
 use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event};
 
@@ -78,6 +84,7 @@ impl AttemptBuilder {
         }
         attempts
             .sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
+        mark_new_ips(&mut attempts);
         attempts
     }
 }
@@ -95,6 +102,11 @@ fn admin_attempt(event: &Event) -> Attempt {
         user: user_of(event),
         ip_address: event.ip_address.clone(),
         rows: 1,
+        furthest_step: None,
+        final_state: None,
+        ip_network: event.ip_address.as_deref().and_then(network_of),
+        new_ip_for_user: None,
+        local: None,
     }
 }
 
@@ -125,6 +137,10 @@ fn user_of(event: &Event) -> Option<String> {
 /// Orders rows by time (rows without one last), then by id.
 type RowOrder = (bool, Option<DateTime<Utc>>, String);
 
+fn row_order(event: &Event) -> RowOrder {
+    (event.time.is_none(), event.time, event.id.clone())
+}
+
 /// The value of the earliest row that has one.
 struct Earliest<T> {
     best: Option<(RowOrder, T)>,
@@ -145,7 +161,7 @@ impl<T> Earliest<T> {
 
     fn offer(&mut self, event: &Event, value: Option<T>) {
         if let Some(value) = value {
-            self.best = Some(((event.time.is_none(), event.time, event.id.clone()), value));
+            self.best = Some((row_order(event), value));
         }
     }
 
@@ -176,6 +192,7 @@ struct Group {
     user_agent: Earliest<String>,
     user: Earliest<String>,
     ip_address: Earliest<String>,
+    funnel: FunnelTracker<RowOrder>,
 }
 
 impl Group {
@@ -200,6 +217,7 @@ impl Group {
             self.started = Some(self.started.map_or(time, |started| started.min(time)));
             self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
         }
+        self.funnel.add(event, || row_order(event));
         // Values are copied only when this row is the earliest so far to have one.
         if event.client_type.is_some() && self.client_type.is_before(event) {
             self.client_type.offer(event, event.client_type.clone());
@@ -233,6 +251,7 @@ impl Group {
         self.user_agent.merge(other.user_agent);
         self.user.merge(other.user);
         self.ip_address.merge(other.ip_address);
+        self.funnel.merge(other.funnel);
     }
 
     fn into_attempt(self, correlation_id: String, rules: &ChannelRules) -> Option<Attempt> {
@@ -245,6 +264,8 @@ impl Group {
         };
         let client_type = self.client_type.take();
         let user_agent = self.user_agent.take();
+        let ip_address = self.ip_address.take();
+        let (furthest_step, final_state) = self.funnel.finish(completed);
         Some(Attempt {
             id: correlation_id,
             kind,
@@ -257,8 +278,13 @@ impl Group {
             started: self.started,
             ended: self.ended,
             user: self.user.take(),
-            ip_address: self.ip_address.take(),
+            ip_network: ip_address.as_deref().and_then(network_of),
+            ip_address,
             rows: self.rows,
+            furthest_step: Some(furthest_step),
+            final_state: Some(final_state),
+            new_ip_for_user: None,
+            local: None,
         })
     }
 }
@@ -266,6 +292,7 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{FinalState, FunnelStep};
     use chrono::TimeZone;
 
     const FLOW: &str = "Self-service password reset flow activity progress";
@@ -557,6 +584,88 @@ mod tests {
             vec![
                 ("1", AttemptKind::Admin, "admin", true),
                 ("2", AttemptKind::Admin, "admin", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn self_service_attempts_get_a_funnel_a_network_and_an_ip_history() {
+        let with_ip = |mut event: Event, ip: &str| {
+            event.ip_address = Some(ip.into());
+            event
+        };
+        let attempts = build(&[
+            with_ip(
+                row(
+                    "1",
+                    "a",
+                    0,
+                    FLOW,
+                    "success",
+                    "User submitted their user ID",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row(
+                    "2",
+                    "a",
+                    1,
+                    FLOW,
+                    "failure",
+                    "User entered too many invalid mobile SMS codes and is blocked for 24 hours",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row("3", "b", 9, RESET, "success", "", None),
+                "2001:db8:1:2::3",
+            ),
+            with_ip(
+                row(
+                    "4",
+                    "c",
+                    5,
+                    "Reset password (by admin)",
+                    "success",
+                    "",
+                    None,
+                ),
+                "192.0.2.10",
+            ),
+        ]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.furthest_step.map(FunnelStep::as_str),
+                    a.final_state.map(FinalState::as_str),
+                    a.ip_network.as_deref(),
+                    a.new_ip_for_user,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("4", None, None, Some("192.0.2.0/24"), None),
+                (
+                    "a",
+                    Some("started"),
+                    Some("blocked"),
+                    Some("198.51.100.0/24"),
+                    None
+                ),
+                (
+                    "b",
+                    Some("completed"),
+                    Some("completed"),
+                    Some("2001:db8:1::/48"),
+                    Some(true)
+                ),
             ]
         );
     }

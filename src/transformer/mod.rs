@@ -2,5 +2,9 @@
 //! attempts. Pure: no I/O and no clock; everything it needs is passed in.
 
 pub mod attempts;
+pub mod calendar;
 pub mod event;
+pub mod funnel;
+pub mod ip_history;
+pub mod network;
 pub mod rules;

@@ -66,6 +66,23 @@ pub fn csv_by_first_column(text: &str) -> BTreeMap<String, BTreeMap<String, Stri
         .collect()
 }
 
+/// A CSV without quoted commas as rows of cells keyed by the header, in order.
+pub fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), header.len(), "{line}");
+            header
+                .iter()
+                .zip(&cells)
+                .map(|(h, c)| (h.to_string(), c.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 /// Checks a `channels` CSV against a truth object `{channel: {attempts, completed, ...}}`:
 /// every truth channel has its numbers, every other row is zero.
 pub fn assert_channels(csv: &str, truth: &Value, fields: &[&str]) {

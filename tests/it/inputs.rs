@@ -345,7 +345,18 @@ fn the_parallel_attempts_path_equals_the_events_path_on_every_input() {
         "tests/fixtures/golden.ndjson",
     ];
     for input in inputs {
-        for report in ["channels", "client_types", "unlocks"] {
+        for report in [
+            "channels",
+            "client_types",
+            "unlocks",
+            "funnel",
+            "trend",
+            "ips",
+            "users",
+            "helpdesk",
+            "helpdesk_rollout",
+            "summary",
+        ] {
             let fast = run_ok(&[
                 "report", "--input", input, "--report", report, "--format", "csv", "--quiet",
             ]);
