@@ -9,5 +9,6 @@
 pub mod files;
 pub mod framer;
 pub mod graph;
+pub mod lean;
 pub mod parallel;
 pub mod record;

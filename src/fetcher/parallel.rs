@@ -1,4 +1,6 @@
-//! Reads a line-delimited export (NDJSON, Azure Monitor storage blobs) with several threads.
+//! Reads a line-delimited export (NDJSON, Azure Monitor storage blobs) with several threads, for
+//! the attempts: records come from the [`lean`] decoder where it applies, so they carry the fields
+//! attempts read and may lack the others (display names, other additionalDetails).
 //!
 //! One thread reads (and decompresses) the file in blocks cut at line ends; worker threads
 //! decode the lines of a block and hand records and rejects to a sink of their own, which the
@@ -15,6 +17,7 @@ use std::thread;
 
 use super::files::{InputError, Item, decode, open, read_stream};
 use super::framer::{Framer, Piece};
+use super::lean;
 
 /// Bytes per block handed to a worker.
 const BLOCK: usize = 4 << 20;
@@ -172,7 +175,7 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
             line
         };
         if !line.trim_ascii().is_empty() {
-            match decode(line) {
+            match lean::decode(line).map(Ok).unwrap_or_else(|| decode(line)) {
                 Ok(record) => sink.item(Item::Record {
                     record,
                     line: line_number,

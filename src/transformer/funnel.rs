@@ -14,6 +14,9 @@
 //!   row (by time, then id) whose text names one; else `other_failure` when some row failed
 //!   with a text naming no cause; else `no_outcome`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::model::{ActivityKind, Event, FinalState, FunnelStep};
 
 /// Text lowercased, spaces collapsed, outer spaces and a trailing full stop removed.
@@ -45,6 +48,30 @@ fn flow_step(text: &str) -> Option<FunnelStep> {
     } else {
         None
     }
+}
+
+/// The flow step a text shows and the ending it names.
+type TextReading = (Option<FunnelStep>, Option<FinalState>);
+
+/// What a step text says: the flow step it shows and the ending it names. Entra writes a few
+/// dozen distinct texts, read once per thread and remembered (up to a bound, so hostile input
+/// cannot grow the memo without limit).
+fn read_text(text: &str) -> TextReading {
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static MEMO: RefCell<HashMap<Box<str>, TextReading>> = RefCell::default();
+    }
+    MEMO.with_borrow_mut(|memo| {
+        if let Some(known) = memo.get(text) {
+            return *known;
+        }
+        let normal = normalized(text);
+        let read = (flow_step(&normal), ending(&normal));
+        if memo.len() < REMEMBERED {
+            memo.insert(text.into(), read);
+        }
+        read
+    })
 }
 
 /// The way an attempt ends that a row's text names, if any.
@@ -111,11 +138,13 @@ impl<K: Ord> FunnelTracker<K> {
     /// Takes one row of the attempt into account; `order` gives the row's key sorting rows by
     /// time, then id (asked only when the row names a cause).
     pub fn add(&mut self, event: &Event, order: impl FnOnce() -> K) {
-        let text = normalized(event.result_reason.as_deref().unwrap_or_default());
-        let ending = ending(&text);
+        if matches!(event.kind, ActivityKind::AdminReset | ActivityKind::Other) {
+            return;
+        }
+        let (flow_step, ending) = read_text(event.result_reason.as_deref().unwrap_or_default());
         let failure = failed(event.result.as_deref());
         let step = match event.kind {
-            ActivityKind::FlowProgress => flow_step(&text),
+            ActivityKind::FlowProgress => flow_step,
             ActivityKind::SelfServiceReset if !failure => Some(FunnelStep::Completed),
             ActivityKind::SelfServiceReset => match ending {
                 None | Some(FinalState::BannedPassword | FinalState::OnPremFailure) => {
@@ -124,7 +153,7 @@ impl<K: Ord> FunnelTracker<K> {
                 Some(_) => None,
             },
             ActivityKind::SelfServiceUnlock => None,
-            ActivityKind::AdminReset | ActivityKind::Other => return,
+            ActivityKind::AdminReset | ActivityKind::Other => None,
         };
         self.furthest = self.furthest.max(step);
         match ending {
