@@ -43,6 +43,8 @@ struct Script {
     base: String,
     answers: Vec<Answer>,
     seen: Mutex<Vec<Seen>>,
+    /// Token requests still to answer 503.
+    token_failures: Mutex<usize>,
 }
 
 pub struct FakeGraph {
@@ -52,11 +54,16 @@ pub struct FakeGraph {
 
 impl FakeGraph {
     pub fn start(answers: Vec<Answer>) -> FakeGraph {
-        FakeGraph::start_on("127.0.0.1", answers)
+        FakeGraph::start_on("127.0.0.1", answers, 0)
+    }
+
+    /// Its token endpoint first fails `failures` times with 503.
+    pub fn start_with_token_failures(answers: Vec<Answer>, failures: usize) -> FakeGraph {
+        FakeGraph::start_on("127.0.0.1", answers, failures)
     }
 
     /// On another loopback address, to stand for another host.
-    pub fn start_on(host: &str, answers: Vec<Answer>) -> FakeGraph {
+    pub fn start_on(host: &str, answers: Vec<Answer>, token_failures: usize) -> FakeGraph {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -70,6 +77,7 @@ impl FakeGraph {
             base,
             answers,
             seen: Mutex::new(Vec::new()),
+            token_failures: Mutex::new(token_failures),
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
@@ -91,7 +99,18 @@ impl FakeGraph {
     }
 }
 
-async fn token() -> Response {
+async fn token(State(script): State<Arc<Script>>) -> Response {
+    {
+        let mut failures = script.token_failures.lock().unwrap();
+        if *failures > 0 {
+            *failures -= 1;
+            return Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred. Please try again.","error_codes":[90033]}"#))
+                .unwrap();
+        }
+    }
     Response::builder()
         .header("content-type", "application/json")
         .body(Body::from(r#"{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"fake-token"}"#))

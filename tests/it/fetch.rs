@@ -438,7 +438,7 @@ mod hand_made {
 
     #[test]
     fn a_next_link_to_another_host_is_refused_and_never_followed() {
-        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
+        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)], 0);
         let link = format!(
             "{}/v1.0/auditLogs/directoryAudits?$skiptoken=x",
             elsewhere.url()
@@ -472,7 +472,7 @@ mod hand_made {
 
     #[test]
     fn a_redirect_is_not_followed_and_carries_no_token_away() {
-        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
+        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)], 0);
         let graph = FakeGraph::start(vec![Answer {
             status: 302,
             headers: vec![(
@@ -503,6 +503,14 @@ mod hand_made {
             "{stderr}"
         );
         assert_eq!(graph.seen().len(), 1, "403 is not retried");
+    }
+
+    #[test]
+    fn a_transient_failure_of_the_token_endpoint_is_retried() {
+        let graph = FakeGraph::start_with_token_failures(vec![Answer::page(RECORD, None)], 1);
+        let (code, stderr) = fetch_from(&graph);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(graph.seen().len(), 1);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, SecretBytes, TokenCredential};
-use azure_core::http::ClientOptions;
+use azure_core::http::{ClientOptions, RetryOptions};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
     ClientCertificateCredential, ClientCertificateCredentialOptions, ClientSecretCredential,
@@ -83,17 +83,18 @@ impl TokenSource {
     }
 
     /// A valid token (cached by azure_identity until shortly before it expires).
-    pub async fn token(&self) -> Result<Secret, String> {
+    pub async fn token(&self) -> Result<Secret, TokenError> {
         self.credential
             .get_token(&[self.config.scope.as_str()], None)
             .await
             .map(|token| token.token)
-            .map_err(|err| {
-                format!(
+            .map_err(|err| TokenError {
+                transient: is_transient(&err),
+                message: format!(
                     "signing in with the {} failed: {}",
                     self.config.method.describe(),
                     flatten(&err)
-                )
+                ),
             })
     }
 
@@ -102,6 +103,33 @@ impl TokenSource {
         self.credential = credential(&self.config, &self.http)?;
         Ok(())
     }
+}
+
+/// A token that could not be had. A transient failure (the network, Entra's 5xx or 429) is
+/// worth retrying; a refusal (a wrong secret, no consent) is not.
+#[derive(Debug)]
+pub struct TokenError {
+    pub transient: bool,
+    pub message: String,
+}
+
+/// Whether the failure, or one it wraps (credentials wrap Entra's answer), is transient.
+fn is_transient(err: &azure_core::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = current {
+        if let Some(azure) = error.downcast_ref::<azure_core::Error>() {
+            match azure.kind() {
+                azure_core::error::ErrorKind::Io => return true,
+                azure_core::error::ErrorKind::HttpResponse { status, .. } => {
+                    let status = u16::from(*status);
+                    return status == 408 || status == 429 || status >= 500;
+                }
+                _ => {}
+            }
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// An azure_core error as one line, Entra's AADSTS description included.
@@ -129,9 +157,12 @@ fn credential(
     let (transport, authority) = identity_transport(http.clone(), &config.authority);
     let mut cloud = CustomConfiguration::default();
     cloud.authority_host = authority.as_str().trim_end_matches('/').to_owned();
+    // No retries inside azure_identity: a failed token request is retried by the fetch's own
+    // policy, within its one budget.
     let client_options = ClientOptions {
         cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
         transport: Some(transport),
+        retry: RetryOptions::none(),
         ..ClientOptions::default()
     };
     let tenant = || {

@@ -159,7 +159,7 @@ impl Pager {
         self.stats.pages += 1;
         let number = self.stats.pages;
         if let Some(link) = page.next_link.as_deref() {
-            self.next = Some(self.check_next_link(link)?);
+            self.next = Some(self.check_next_link(&url, link)?);
         }
         let mut records = Vec::with_capacity(page.value.len());
         let mut rejects = Vec::new();
@@ -190,8 +190,9 @@ impl Pager {
         }))
     }
 
-    fn check_next_link(&mut self, link: &str) -> Result<Url, FetchError> {
-        let url = Url::parse(link).map_err(|err| {
+    fn check_next_link(&mut self, current: &Url, link: &str) -> Result<Url, FetchError> {
+        // Graph's links are absolute; a relative one is read against the page it came from.
+        let url = current.join(link).map_err(|err| {
             FetchError::NextLink(format!(
                 "Graph returned a nextLink that is not a URL ({err}): {link}"
             ))
@@ -219,19 +220,20 @@ impl Pager {
             attempt += 1;
             let wait = self.limiter.delay(Instant::now());
             self.pause(wait).await?;
-            let token = self
-                .tokens
-                .token()
-                .await
-                .map_err(|err| FetchError::Auth(format!("{err}; {AUTH_HINT}")))?;
-            self.limiter.sent(Instant::now());
-            self.stats.requests += 1;
-            let failure = match self.try_once(url, &token).await? {
-                Ok(body) => {
-                    self.limiter.succeeded();
-                    return Ok(body);
+            let failure = match self.tokens.token().await {
+                Ok(token) => {
+                    self.limiter.sent(Instant::now());
+                    self.stats.requests += 1;
+                    match self.try_once(url, &token).await? {
+                        Ok(body) => {
+                            self.limiter.succeeded();
+                            return Ok(body);
+                        }
+                        Err(failure) => failure,
+                    }
                 }
-                Err(failure) => failure,
+                Err(err) if err.transient => TryFailure::Network(err.message),
+                Err(err) => return Err(FetchError::Auth(format!("{}; {AUTH_HINT}", err.message))),
             };
             let (after, why) = match failure {
                 TryFailure::Network(why) => (None, why),
