@@ -421,9 +421,9 @@ mod tests {
         assert!(!failed[0].completed);
     }
 
-    #[test]
-    fn client_type_is_the_earliest_non_empty_whatever_the_input_order() {
-        let mut events = vec![
+    /// Rows of one attempt carrying different client types, the earliest (by time) on row "c".
+    fn rows_with_client_types() -> Vec<Event> {
+        vec![
             row(
                 "a",
                 "c",
@@ -452,7 +452,12 @@ mod tests {
                 Some("Logon"),
             ),
             row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
-        ];
+        ]
+    }
+
+    #[test]
+    fn client_type_is_the_earliest_non_empty_whatever_the_input_order() {
+        let mut events = rows_with_client_types();
         for _ in 0..events.len() {
             events.rotate_left(1);
             let attempts = build(&events);
@@ -463,45 +468,16 @@ mod tests {
 
     #[test]
     fn builders_that_saw_different_rows_merge_into_the_same_attempts() {
-        let events = vec![
-            row(
-                "a",
-                "c",
-                5,
-                FLOW,
-                "success",
-                "User submitted a new password",
-                Some("Web"),
-            ),
-            row(
-                "b",
-                "c",
-                1,
-                FLOW,
-                "success",
-                "User was presented with verification options",
-                None,
-            ),
-            row(
-                "c",
-                "c",
-                3,
-                "Reset user password",
-                "success",
-                "",
-                Some("Logon"),
-            ),
-            row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
-            row(
-                "e",
-                "x",
-                0,
-                "Reset password (by admin)",
-                "success",
-                "",
-                None,
-            ),
-        ];
+        let mut events = rows_with_client_types();
+        events.push(row(
+            "e",
+            "x",
+            0,
+            "Reset password (by admin)",
+            "success",
+            "",
+            None,
+        ));
         let whole = build(&events);
         for split in 0..=events.len() {
             let (mut first, mut second) = (AttemptBuilder::default(), AttemptBuilder::default());

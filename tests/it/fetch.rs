@@ -72,6 +72,23 @@ fn fetch_command(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> Pro
     command
 }
 
+/// Starts a slow fetch (10 records a page) in the background.
+fn spawn_slow_fetch(sim: &BackgroundSimulator, store: &Path) -> std::process::Child {
+    fetch_command(sim, store, &["--page-size", "10", "--throttle", "100/1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (a minute at most) until `done` holds.
+fn wait_until(done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn channels_from_store(store: &Path) -> String {
     run_ok(&[
         "report",
@@ -240,19 +257,8 @@ fn a_fetch_killed_mid_way_is_completed_by_the_next_run() {
         ..SimulatorConfig::default()
     });
     let store = tempfile::tempdir().unwrap();
-    let mut child = fetch_command(
-        &sim,
-        store.path(),
-        &["--page-size", "10", "--throttle", "100/1s"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let started = Instant::now();
-    while sim.stats().pages_served < 23 && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = spawn_slow_fetch(&sim, store.path());
+    wait_until(|| sim.stats().pages_served >= 23);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let stored_before = raw_ids(store.path()).len();
@@ -330,19 +336,8 @@ fn a_second_fetch_into_the_same_store_is_refused() {
         ..SimulatorConfig::default()
     });
     let store = tempfile::tempdir().unwrap();
-    let mut first = fetch_command(
-        &sim,
-        store.path(),
-        &["--page-size", "10", "--throttle", "100/1s"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let started = Instant::now();
-    while sim.stats().requests == 0 && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut first = spawn_slow_fetch(&sim, store.path());
+    wait_until(|| sim.stats().requests > 0);
     let (code, _, stderr) = fetch(&sim, store.path(), &[]);
     first.kill().unwrap();
     first.wait().unwrap();
