@@ -71,7 +71,7 @@ pub struct Detail {
 }
 
 /// What an activity means for password-reset accounting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {
     /// `Self-service password reset flow activity progress`: one step of an attempt.
     FlowProgress,
@@ -82,6 +82,7 @@ pub enum ActivityKind {
     /// `Reset password (by admin)`: one helpdesk reset.
     AdminReset,
     /// Anything else: blocks, password changes, registration, Core Directory side effects.
+    #[default]
     Other,
 }
 
@@ -114,7 +115,7 @@ impl ActivityKind {
 }
 
 /// One normalised audit event: the row of the `events` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Event {
     /// The record id, or `sha256:<hex>` of the record's bytes when the record has none.
     pub id: String,

@@ -394,22 +394,11 @@ mod tests {
         let event = Event {
             id: id.into(),
             time: Some(Utc.with_ymd_and_hms(2026, 10, day, 8, 0, 0).unwrap()),
-            service: None,
-            category: None,
             activity: Some("Reset password (self-service)".into()),
             kind: ActivityKind::SelfServiceReset,
             result: Some("success".into()),
-            result_reason: None,
             correlation_id: Some(format!("c-{id}")),
-            initiator_upn: None,
-            initiator_id: None,
-            initiator_app: None,
-            target_upn: None,
-            target_id: None,
-            ip_address: None,
-            client_type: None,
-            user_agent: None,
-            details: vec![],
+            ..Event::default()
         };
         StoredRecord {
             event,

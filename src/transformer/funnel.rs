@@ -205,23 +205,10 @@ mod tests {
     fn event(kind: ActivityKind, result: &str, reason: &str) -> Event {
         Event {
             id: "x".into(),
-            time: None,
-            service: None,
-            category: None,
-            activity: None,
             kind,
             result: Some(result.into()),
             result_reason: Some(reason.into()),
-            correlation_id: None,
-            initiator_upn: None,
-            initiator_id: None,
-            initiator_app: None,
-            target_upn: None,
-            target_id: None,
-            ip_address: None,
-            client_type: None,
-            user_agent: None,
-            details: vec![],
+            ..Event::default()
         }
     }
 
