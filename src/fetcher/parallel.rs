@@ -20,7 +20,7 @@ use super::framer::{Framer, Piece};
 use super::lean;
 
 /// Bytes per block handed to a worker.
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 /// The longest first line looked at to decide whether the input is line-delimited.
 const PROBE: usize = 16 << 20;
 

@@ -1,7 +1,7 @@
 //! `ssprlens report`: events from export files or the store → attempts → tables → a report.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -102,14 +102,14 @@ pub fn read_files(
 
 /// Ids seen so far, shared by the reading threads: 64-bit hashes in locked shards.
 struct SeenIds {
-    hasher: RandomState,
+    hasher: foldhash::fast::RandomState,
     shards: Vec<Mutex<HashSet<u64>>>,
 }
 
 impl SeenIds {
     fn new() -> Self {
         SeenIds {
-            hasher: RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             shards: (0..64).map(|_| Mutex::new(HashSet::new())).collect(),
         }
     }

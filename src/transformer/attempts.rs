@@ -6,13 +6,17 @@
 //! - a reset is completed by a successful `Reset password (self-service)` row or a flow row
 //!   `User successfully reset password`; an unlock by a successful unlock row;
 //! - client type, user agent, user and IP address are the first non-empty values by time among
-//!   all rows of the correlation id (ties broken by event id, so input order never matters);
+//!   all rows of the correlation id (ties broken by a fixed hash of the event id, so input order
+//!   never matters);
 //! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success;
 //! - a self-service attempt's furthest step and final state come from its rows' step texts
 //!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
 //!   its IP address ([`super::network`], [`super::ip_history`]).
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
 
 use chrono::{DateTime, Utc};
 
@@ -39,7 +43,7 @@ pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
 /// per correlation id and per admin reset, never the events.
 #[derive(Default)]
 pub struct AttemptBuilder {
-    groups: HashMap<String, Group>,
+    groups: HashMap<String, Group, foldhash::fast::RandomState>,
     admin: Vec<Attempt>,
 }
 
@@ -134,11 +138,17 @@ fn user_of(event: &Event) -> Option<String> {
         .or_else(|| event.initiator_id.clone())
 }
 
-/// Orders rows by time (rows without one last), then by id.
-type RowOrder = (bool, Option<DateTime<Utc>>, String);
+/// Orders rows by time (rows without one last), then by a fixed hash of their id: any order
+/// that does not depend on the input's would do, and a number is smaller to keep than the id.
+type RowOrder = (bool, Option<DateTime<Utc>>, u64);
 
 fn row_order(event: &Event) -> RowOrder {
-    (event.time.is_none(), event.time, event.id.clone())
+    const ID_ORDER: FixedState = FixedState::with_seed(0x5353_5052);
+    (
+        event.time.is_none(),
+        event.time,
+        ID_ORDER.hash_one(event.id.as_str()),
+    )
 }
 
 /// The value of the earliest row that has one.
@@ -153,15 +163,13 @@ impl<T> Default for Earliest<T> {
 }
 
 impl<T> Earliest<T> {
-    fn is_before(&self, event: &Event) -> bool {
-        self.best.as_ref().is_none_or(|((no_time, time, id), _)| {
-            (event.time.is_none(), event.time, event.id.as_str()) < (*no_time, *time, id.as_str())
-        })
+    fn is_before(&self, order: &RowOrder) -> bool {
+        self.best.as_ref().is_none_or(|(best, _)| order < best)
     }
 
-    fn offer(&mut self, event: &Event, value: Option<T>) {
+    fn offer(&mut self, order: RowOrder, value: Option<T>) {
         if let Some(value) = value {
-            self.best = Some((row_order(event), value));
+            self.best = Some((order, value));
         }
     }
 
@@ -217,19 +225,20 @@ impl Group {
             self.started = Some(self.started.map_or(time, |started| started.min(time)));
             self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
         }
-        self.funnel.add(event, || row_order(event));
+        let order = row_order(event);
+        self.funnel.add(event, || order);
         // Values are copied only when this row is the earliest so far to have one.
-        if event.client_type.is_some() && self.client_type.is_before(event) {
-            self.client_type.offer(event, event.client_type.clone());
+        if event.client_type.is_some() && self.client_type.is_before(&order) {
+            self.client_type.offer(order, event.client_type.clone());
         }
-        if event.user_agent.is_some() && self.user_agent.is_before(event) {
-            self.user_agent.offer(event, event.user_agent.clone());
+        if event.user_agent.is_some() && self.user_agent.is_before(&order) {
+            self.user_agent.offer(order, event.user_agent.clone());
         }
-        if self.user.is_before(event) {
-            self.user.offer(event, user_of(event));
+        if self.user.is_before(&order) {
+            self.user.offer(order, user_of(event));
         }
-        if event.ip_address.is_some() && self.ip_address.is_before(event) {
-            self.ip_address.offer(event, event.ip_address.clone());
+        if event.ip_address.is_some() && self.ip_address.is_before(&order) {
+            self.ip_address.offer(order, event.ip_address.clone());
         }
     }
 
