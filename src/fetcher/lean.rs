@@ -156,15 +156,14 @@ impl<'a> Cursor<'a> {
     }
 
     /// Where the plain run of string content starting at `at` stops: at a quote, a backslash or
-    /// a control character (one pass; the strings of audit records are short).
-    fn plain_run(&self, mut at: usize) -> Option<usize> {
-        while let Some(&byte) = self.bytes.get(at) {
-            if byte == b'"' || byte == b'\\' || byte < 0x20 {
-                return Some(at);
-            }
-            at += 1;
+    /// a control character. Two vectorised passes: memchr for the quote and backslash, then a
+    /// check for control characters before it.
+    fn plain_run(&self, at: usize) -> Option<usize> {
+        let end = at + memchr::memchr2(b'"', b'\\', self.bytes.get(at..)?)?;
+        match self.bytes[at..end].iter().position(|&byte| byte < 0x20) {
+            Some(control) => Some(at + control),
+            None => Some(end),
         }
-        None
     }
 
     /// A key without escapes.
