@@ -81,6 +81,7 @@ impl FakeGraph {
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/msi/token", axum::routing::get(managed_identity_token))
             .fallback(any(answer))
             .with_state(Arc::clone(&script));
         runtime.spawn(async move { axum::serve(listener, router).await });
@@ -114,6 +115,22 @@ async fn token(State(script): State<Arc<Script>>) -> Response {
     Response::builder()
         .header("content-type", "application/json")
         .body(Body::from(r#"{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"fake-token"}"#))
+        .unwrap()
+}
+
+/// App Service's managed identity endpoint (`IDENTITY_ENDPOINT`), as azure_identity calls it.
+async fn managed_identity_token(headers: HeaderMap) -> Response {
+    if headers.get("x-identity-header").is_none() {
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .body(Body::empty())
+            .unwrap();
+    }
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"access_token":"mi-token","expires_on":"4102444800","resource":"https://graph.microsoft.com","token_type":"Bearer"}"#,
+        ))
         .unwrap()
 }
 

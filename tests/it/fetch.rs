@@ -500,6 +500,150 @@ mod hand_made {
         assert_eq!(graph.seen().len(), 1, "403 is not retried");
     }
 
+    /// `ssprlens fetch` against `graph` signing in as `args` and `env` say (no client secret).
+    fn fetch_signed_in(graph: &FakeGraph, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+        let store = tempfile::tempdir().unwrap();
+        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
+            .args([
+                "fetch",
+                "--store",
+                store.path().to_str().unwrap(),
+                "--graph-url",
+                &graph.url(),
+                "--authority-host",
+                &graph.url(),
+            ])
+            .args(WINDOW)
+            .args(args)
+            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
+            .env("AZURE_CLIENT_ID", "app")
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn a_pkcs12_certificate_signs_in_and_its_password_stays_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert, pfx) = (
+            dir.path().join("key.pem"),
+            dir.path().join("cert.pem"),
+            dir.path().join("app.pfx"),
+        );
+        let openssl = |args: &[&str]| {
+            assert!(
+                Process::new("openssl")
+                    .args(args)
+                    .output()
+                    .expect("openssl runs")
+                    .status
+                    .success(),
+                "{args:?}"
+            )
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ssprlens-test",
+        ]);
+        openssl(&[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            key.to_str().unwrap(),
+            "-in",
+            cert.to_str().unwrap(),
+            "-out",
+            pfx.to_str().unwrap(),
+            "-passout",
+            "pass:Pfx-Pa55word",
+        ]);
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, None)]);
+        let (code, stderr) = fetch_signed_in(
+            &graph,
+            &["--certificate", pfx.to_str().unwrap()],
+            &[("AZURE_CLIENT_CERTIFICATE_PASSWORD", "Pfx-Pa55word")],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(graph.seen()[0].bearer && !stderr.contains("Pfx-Pa55word"));
+        let (code, stderr) = fetch_signed_in(
+            &graph,
+            &["--certificate", pfx.to_str().unwrap()],
+            &[("AZURE_CLIENT_CERTIFICATE_PASSWORD", "wrong")],
+        );
+        assert_eq!(code, 5, "{stderr}");
+    }
+
+    #[test]
+    fn workload_identity_signs_in_with_the_federated_token_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(
+            &token,
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2ln",
+        )
+        .unwrap();
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, None)]);
+        let (code, stderr) = fetch_signed_in(
+            &graph,
+            &[],
+            &[("AZURE_FEDERATED_TOKEN_FILE", token.to_str().unwrap())],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(graph.seen()[0].bearer);
+    }
+
+    #[test]
+    fn the_azure_cli_account_signs_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let az = dir.path().join("az");
+        std::fs::write(&az, "#!/bin/sh\necho '{\"accessToken\":\"cli-token\",\"expiresOn\":\"2099-01-01 00:00:00.000000\",\"expires_on\":4070908800,\"tokenType\":\"Bearer\"}'\n").unwrap();
+        std::fs::set_permissions(&az, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, None)]);
+        let (code, stderr) = fetch_signed_in(&graph, &["--azure-cli"], &[("PATH", &path)]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(graph.seen()[0].bearer);
+    }
+
+    #[test]
+    fn a_managed_identity_signs_in() {
+        let graph = FakeGraph::start(vec![Answer::page(RECORD, None)]);
+        let endpoint = format!("{}/msi/token", graph.url());
+        let (code, stderr) = fetch_signed_in(
+            &graph,
+            &["--managed-identity"],
+            &[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", "h")],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            graph
+                .seen()
+                .iter()
+                .any(|seen| seen.bearer && seen.uri.contains("directoryAudits"))
+        );
+    }
+
     #[test]
     fn a_transient_failure_of_the_token_endpoint_is_retried() {
         let graph = FakeGraph::start_with_token_failures(vec![Answer::page(RECORD, None)], 1);
