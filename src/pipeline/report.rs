@@ -201,10 +201,15 @@ pub fn fold_files(
     Ok((attempts.finish(rules), stats))
 }
 
-/// The store's events for a window; a day more on each side keeps attempts crossing its edges whole.
+/// The store's events for a window (see [`store_days`]).
 pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
-    let store = Store::open_for_reading(dir)?;
-    let days = match (window.since, window.until) {
+    Ok(Store::open_for_reading(dir)?.read_events(store_days(window))?)
+}
+
+/// The store partitions a window needs: its days and one more on each side, which keeps
+/// attempts crossing its edges whole.
+fn store_days(window: &Window) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    match (window.since, window.until) {
         (None, None) => None,
         (since, until) => Some((
             since.map_or(chrono::NaiveDate::MIN, |since| {
@@ -214,8 +219,7 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
                 (until + Duration::days(1)).date_naive()
             }),
         )),
-    };
-    Ok(store.read_events(days)?)
+    }
 }
 
 /// Attempts of the events, both cut to the window and placed in the report's calendar, as the
@@ -368,7 +372,7 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             };
             (tables, stats)
         }
-        Source::Store(dir) => {
+        Source::Store(dir) if config.query.needs_events => {
             let events = read_store(dir, window)?;
             info!(
                 "read {} events from the store {}",
@@ -380,6 +384,29 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
                 ..ReadStats::default()
             };
             (tables(events, &config.rules, window, settings)?, stats)
+        }
+        Source::Store(dir) => {
+            let mut attempts = AttemptBuilder::default();
+            let mut stats = ReadStats::default();
+            Store::open_for_reading(dir)?.for_each_event(store_days(window), |event| {
+                stats.records += 1;
+                attempts.add(&event);
+            })?;
+            info!(
+                "read {} events from the store {}",
+                stats.records,
+                dir.display()
+            );
+            (
+                assemble(
+                    Vec::new(),
+                    attempts.finish(&config.rules),
+                    &config.rules,
+                    window,
+                    settings,
+                )?,
+                stats,
+            )
         }
     };
     if *window != Window::default() && stats.without_time > 0 {

@@ -18,6 +18,7 @@ mod state;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
+use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -230,20 +231,32 @@ impl Store {
         &self,
         days: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut seen = HashSet::new();
         let mut events = Vec::new();
+        self.for_each_event(days, |event| events.push(event))?;
+        Ok(events)
+    }
+
+    /// Hands every stored event of the days `from..=to` (all days when `None`) to `each`, each
+    /// id once, one Parquet file in memory at a time.
+    pub fn for_each_event(
+        &self,
+        days: Option<(NaiveDate, NaiveDate)>,
+        mut each: impl FnMut(Event),
+    ) -> Result<(), StoreError> {
+        let ids = foldhash::fast::RandomState::default();
+        let mut seen = HashSet::new();
         for file in self.event_files(days)? {
             let frame =
                 read_parquet(&file, None).map_err(|source| self.data_error(&file, source))?;
             let batch =
                 events_from_frame(&frame).map_err(|source| self.data_error(&file, source))?;
-            events.extend(
-                batch
-                    .into_iter()
-                    .filter(|event| seen.insert(event.id.clone())),
-            );
+            for event in batch {
+                if seen.insert(ids.hash_one(event.id.as_str())) {
+                    each(event);
+                }
+            }
         }
-        Ok(events)
+        Ok(())
     }
 
     /// The Parquet files of the chosen days, in name order.
