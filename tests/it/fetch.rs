@@ -405,29 +405,12 @@ mod hand_made {
 
     const RECORD: &str = r#"{"id":"r1","activityDateTime":"2026-10-01T08:00:00Z","correlationId":"c1","activityDisplayName":"Reset password (self-service)","result":"success"}"#;
 
+    /// A fast-failing fetch from `graph` with the client secret.
     fn fetch_from(graph: &FakeGraph) -> (i32, String) {
-        let store = tempfile::tempdir().unwrap();
-        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
-            .args([
-                "fetch",
-                "--store",
-                store.path().to_str().unwrap(),
-                "--graph-url",
-                &graph.url(),
-                "--authority-host",
-                &graph.url(),
-            ])
-            .args(["--throttle", "100/1s", "--retry-budget", "1s"])
-            .args(WINDOW)
-            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
-            .env("AZURE_CLIENT_ID", "app")
-            .env("AZURE_CLIENT_SECRET", SECRET)
-            .env_remove("AZURE_AUTHORITY_HOST")
-            .output()
-            .unwrap();
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+        fetch_signed_in(
+            graph,
+            &["--throttle", "100/1s", "--retry-budget", "1s"],
+            &[("AZURE_CLIENT_SECRET", SECRET)],
         )
     }
 
@@ -679,28 +662,8 @@ mod hand_made {
             Answer::page(RECORD, None),
         ]);
         let started = Instant::now();
-        let store = tempfile::tempdir().unwrap();
-        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
-            .args([
-                "fetch",
-                "--store",
-                store.path().to_str().unwrap(),
-                "--graph-url",
-                &graph.url(),
-                "--authority-host",
-                &graph.url(),
-            ])
-            .args(WINDOW)
-            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
-            .env("AZURE_CLIENT_ID", "app")
-            .env("AZURE_CLIENT_SECRET", SECRET)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let (code, stderr) = fetch_signed_in(&graph, &[], &[("AZURE_CLIENT_SECRET", SECRET)]);
+        assert_eq!(code, 0, "{stderr}");
         assert!(started.elapsed() >= Duration::from_millis(350));
         assert!(graph.seen().iter().all(|seen| seen.bearer));
         assert_eq!(graph.seen().len(), 2);
