@@ -273,13 +273,23 @@ impl ReportConfig {
 pub fn load_rules(path: Option<&Path>) -> Result<ChannelRules, Error> {
     match path {
         None => Ok(ChannelRules::builtin()),
-        Some(path) => ChannelRules::from_toml(
-            &read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?,
-        )
-        .map_err(|source| Error::Rules {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Some(path) => {
+            let rules = ChannelRules::from_toml(
+                &read_text(path).map_err(|err| Error::Usage(format!("channel rules {err}")))?,
+            )
+            .map_err(|source| Error::Rules {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if !rules.ignored_keys().is_empty() {
+                tracing::warn!(
+                    "channel rules {}: ignoring {} (a rule reads only channel, client_type and user_agent)",
+                    path.display(),
+                    rules.ignored_keys().join(", ")
+                );
+            }
+            Ok(rules)
+        }
     }
 }
 

@@ -17,20 +17,23 @@ pub const DEFAULT_RULES: &str = include_str!("../../data/channels.toml");
 pub struct RulesError(String);
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RulesFile {
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    /// Anything else: tolerated (a description, a version), but named in a warning.
+    #[serde(flatten)]
+    other: toml::Table,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RuleSpec {
     channel: String,
     #[serde(default)]
     client_type: Vec<String>,
     #[serde(default)]
     user_agent: Vec<String>,
+    #[serde(flatten)]
+    other: toml::Table,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +47,8 @@ struct Rule {
 #[derive(Debug, Clone)]
 pub struct ChannelRules {
     rules: Vec<Rule>,
+    /// Keys the file has that rules do not use (a misspelt key shows up here).
+    ignored: Vec<String>,
 }
 
 impl ChannelRules {
@@ -62,8 +67,14 @@ impl ChannelRules {
             ));
         }
         let mut rules = Vec::with_capacity(file.rule.len());
+        let mut ignored: Vec<String> = file.other.keys().map(|key| format!("`{key}`")).collect();
         for (index, spec) in file.rule.into_iter().enumerate() {
             let position = index + 1;
+            ignored.extend(
+                spec.other
+                    .keys()
+                    .map(|key| format!("`{key}` in rule {position}")),
+            );
             let channel = spec.channel.trim().to_owned();
             if channel.is_empty() {
                 return Err(RulesError(format!("rule {position}: `channel` is empty")));
@@ -93,7 +104,13 @@ impl ChannelRules {
                 channel,
             });
         }
-        Ok(ChannelRules { rules })
+        Ok(ChannelRules { rules, ignored })
+    }
+
+    /// The keys of the file that rules do not use (only `channel`, `client_type` and
+    /// `user_agent` mean something), for a warning.
+    pub fn ignored_keys(&self) -> &[String] {
+        &self.ignored
     }
 
     /// The channel of an attempt with this client type and user agent.
@@ -190,6 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn keys_rules_do_not_use_are_named_not_fatal() {
+        let text = "version = 2\n[[rule]]\nchannel = \"web\"\nclient_type = [\"web\"]\nnote = \"guess\"\nuser_agnet = [\"x\"]\n";
+        let rules = ChannelRules::from_toml(text).unwrap();
+        assert_eq!(
+            rules.ignored_keys(),
+            ["`version`", "`note` in rule 1", "`user_agnet` in rule 1"]
+        );
+        assert_eq!(rules.classify(Some("Web"), None), "web");
+        assert!(ChannelRules::builtin().ignored_keys().is_empty());
+    }
+
+    #[test]
     fn invalid_rules_are_explained() {
         let cases = [
             ("", "no [[rule]]"),
@@ -207,7 +236,7 @@ mod tests {
             ),
             (
                 "[[rule]]\nchannel = \"x\"\nclienttype = [\"a\"]\n",
-                "unknown field",
+                "no `client_type` or `user_agent`",
             ),
             ("[[rule]]\nchannel = 5\n", "invalid type"),
             ("[[rule]\n", "TOML"),
