@@ -70,6 +70,30 @@ pub struct Detail {
     pub value: Option<String>,
 }
 
+/// What an `additionalDetails` entry means to ssprlens, by its key compared ignoring case and
+/// white space (`ClientType`, `Client Type`, `clientType` are one key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailKey {
+    ClientType,
+    UserAgent,
+    Other,
+}
+
+impl DetailKey {
+    pub fn of(key: &str) -> Self {
+        let squashed: String = key
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect();
+        match squashed.as_str() {
+            "clienttype" => DetailKey::ClientType,
+            "user-agent" | "useragent" => DetailKey::UserAgent,
+            _ => DetailKey::Other,
+        }
+    }
+}
+
 /// What an activity means for password-reset accounting.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {

@@ -11,7 +11,9 @@
 
 use std::borrow::Cow;
 
-use crate::model::{AppIdentity, AuditRecord, Detail, Initiator, TargetResource, UserIdentity};
+use crate::model::{
+    AppIdentity, AuditRecord, Detail, DetailKey, Initiator, TargetResource, UserIdentity,
+};
 
 /// Nesting deeper than this is left to the full decoder (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 100;
@@ -427,7 +429,7 @@ impl<'a> Cursor<'a> {
             // Only text keys can name the client type or the user agent; their values must be
             // text too, or the full decoder's rendering of the scalar would be needed.
             if let Some(Some(Scalar::Text(key))) = key
-                && is_attempt_detail(&key)
+                && DetailKey::of(&key) != DetailKey::Other
             {
                 let value = match value.flatten() {
                     None => None,
@@ -459,17 +461,6 @@ impl<'a> Cursor<'a> {
 enum Scalar<'a> {
     Text(Cow<'a, str>),
     Other,
-}
-
-/// Details the attempts read: the client type and the user agent (keys compared as the
-/// transformer compares them: ignoring case and white space).
-fn is_attempt_detail(key: &str) -> bool {
-    let squashed: String = key
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect();
-    matches!(squashed.as_str(), "clienttype" | "user-agent" | "useragent")
 }
 
 #[cfg(test)]

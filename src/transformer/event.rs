@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::model::{ActivityKind, AuditRecord, Event};
+use crate::model::{ActivityKind, AuditRecord, DetailKey, Event};
 
 /// Normalises one record. Fails only when the record has a time that is not a time; a record
 /// without any time is kept with `time = None`.
@@ -38,16 +38,14 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
     for detail in record.additional_details {
         let key = detail.key.unwrap_or_default();
         let value = detail.value.unwrap_or_default();
-        match squashed_lowercase(&key).as_str() {
-            "clienttype" => {
+        match DetailKey::of(&key) {
+            DetailKey::ClientType => {
                 if client_type.is_none() && !value.trim().is_empty() {
                     client_type = Some(value.trim().to_owned());
                 }
                 continue;
             }
-            "user-agent" | "useragent"
-                if detail_user_agent.is_none() && !value.trim().is_empty() =>
-            {
+            DetailKey::UserAgent if detail_user_agent.is_none() && !value.trim().is_empty() => {
                 detail_user_agent = Some(value.trim().to_owned());
             }
             _ => {}
@@ -94,14 +92,6 @@ fn non_empty(text: Option<String>) -> Option<String> {
         len if len == text.len() => Some(text),
         _ => Some(trimmed.to_owned()),
     }
-}
-
-/// Lowercase with every whitespace character removed: how detail keys are compared.
-fn squashed_lowercase(key: &str) -> String {
-    key.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// Parses an audit timestamp: RFC 3339 with any number of fractional digits and `Z` or an
