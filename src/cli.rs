@@ -99,7 +99,10 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
-    /// Append every rejected line or record here, verbatim.
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
+
+    /// Append every rejected line or record here, verbatim (raw input: never pseudonymised).
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
 
@@ -198,6 +201,24 @@ impl Default for AnalysisArgs {
             working_tz: None,
         }
     }
+}
+
+/// Who may see whom: pseudonyms instead of people and addresses.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PrivacyArgs {
+    /// Replace user names, user ids and IP addresses in every report with keyed pseudonyms
+    /// (HMAC-SHA256; the same under the same key, so runs still join). The key comes from the
+    /// SSPRLENS_PSEUDONYM_KEY variable or --pseudonym-key-file; there is no default key.
+    #[arg(long)]
+    pub pseudonymize: bool,
+
+    /// A file holding the pseudonym key (at least 16 bytes; outer white space ignored).
+    #[arg(long, value_name = "FILE", requires = "pseudonymize")]
+    pub pseudonym_key_file: Option<PathBuf>,
+
+    /// With --pseudonymize: keep IP networks (/24, /48) readable for the subnet reports.
+    #[arg(long, requires = "pseudonymize")]
+    pub keep_networks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +357,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, ReportArgs, RunArgs, SelectionArgs,
+    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
 };
 use crate::error::Error;
 use crate::fetcher::files::read_text;
@@ -25,6 +25,7 @@ use crate::reporter::params::{
 use crate::reporter::queries::{self, REPORTS, Report};
 use crate::transformer::calendar::{Calendar, WorkingHours};
 use crate::transformer::event::parse_time;
+use crate::transformer::pseudonym::Pseudonymizer;
 use crate::transformer::rules::ChannelRules;
 
 /// What to run: a built-in report or the user's SQL.
@@ -59,22 +60,55 @@ impl Query {
     }
 }
 
-/// How the built-in reports count: the calendar, the working hours and the parameters.
+/// How the built-in reports count: the calendar, the working hours and the parameters; and
+/// whether people and addresses are pseudonymised.
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
     pub calendar: Calendar,
     pub working_hours: WorkingHours,
     pub params: Parameters,
+    pub pseudonyms: Option<Pseudonymizer>,
 }
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        Self::from_args(&AnalysisArgs::default()).expect("the default settings are valid")
+        Self::from_args(&AnalysisArgs::default(), &PrivacyArgs::default())
+            .expect("the default settings are valid")
     }
 }
 
+/// The environment variable holding the pseudonym key.
+pub const PSEUDONYM_KEY_VARIABLE: &str = "SSPRLENS_PSEUDONYM_KEY";
+
+/// The pseudonymizer `--pseudonymize` asks for, keyed from `--pseudonym-key-file` or the
+/// environment; refused without a key (no guessable default). Errors never show the key.
+fn pseudonymizer(privacy: &PrivacyArgs) -> Result<Option<Pseudonymizer>, Error> {
+    if !privacy.pseudonymize {
+        return Ok(None);
+    }
+    let key = match &privacy.pseudonym_key_file {
+        Some(path) => std::fs::read(path).map_err(|err| {
+            Error::Usage(format!(
+                "--pseudonym-key-file {}: {err}",
+                path.display()
+            ))
+        })?,
+        None => std::env::var_os(PSEUDONYM_KEY_VARIABLE)
+            .map(|key| key.into_encoded_bytes())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--pseudonymize needs a key: set {PSEUDONYM_KEY_VARIABLE} or give --pseudonym-key-file \
+                     (make one with `openssl rand -hex 32`, and keep it: the same key gives the same pseudonyms)"
+                ))
+            })?,
+    };
+    Pseudonymizer::new(key.trim_ascii(), privacy.keep_networks)
+        .map(Some)
+        .map_err(|err| Error::Usage(format!("--pseudonymize: {err}")))
+}
+
 impl ReportSettings {
-    pub fn from_args(args: &AnalysisArgs) -> Result<Self, Error> {
+    pub fn from_args(args: &AnalysisArgs, privacy: &PrivacyArgs) -> Result<Self, Error> {
         let zone = |text: &str, flag: &str| {
             text.trim().parse::<chrono_tz::Tz>().map_err(|_| {
                 Error::Usage(format!(
@@ -156,6 +190,7 @@ impl ReportSettings {
             calendar,
             working_hours,
             params,
+            pseudonyms: pseudonymizer(privacy)?,
         })
     }
 }
@@ -211,7 +246,7 @@ pub struct ReportConfig {
 impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         let rules = load_rules(args.selection.channels.as_deref())?;
-        let settings = ReportSettings::from_args(&args.analysis)?;
+        let settings = ReportSettings::from_args(&args.analysis, &args.privacy)?;
         let query = match &args.query {
             Some(path) => Query {
                 name: path.file_stem().map_or_else(
@@ -447,7 +482,7 @@ impl RunConfig {
     pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         Ok(RunConfig {
             rules: load_rules(args.channels.as_deref())?,
-            settings: ReportSettings::from_args(&args.analysis)?,
+            settings: ReportSettings::from_args(&args.analysis, &args.privacy)?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
             format: args.format,

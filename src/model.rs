@@ -81,16 +81,19 @@ pub enum DetailKey {
 
 impl DetailKey {
     pub fn of(key: &str) -> Self {
-        let squashed: String = key
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect();
-        match squashed.as_str() {
+        match Self::squashed(key).as_str() {
             "clienttype" => DetailKey::ClientType,
             "user-agent" | "useragent" => DetailKey::UserAgent,
             _ => DetailKey::Other,
         }
+    }
+
+    /// A key as keys are compared: lowercase, without white space.
+    pub fn squashed(key: &str) -> String {
+        key.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
     }
 }
 

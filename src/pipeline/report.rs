@@ -255,6 +255,9 @@ fn assemble(
 ) -> Result<Tables, Error> {
     window.apply(&mut events, &mut attempts);
     place(&mut attempts, &settings.calendar, &settings.working_hours);
+    if let Some(pseudonyms) = &settings.pseudonyms {
+        pseudonyms.clone().apply(&mut events, &mut attempts);
+    }
     let days = calendar_days(&attempts, &settings.calendar);
     info!(
         "{} events, {} attempts in the report window",

@@ -7,4 +7,5 @@ pub mod event;
 pub mod funnel;
 pub mod ip_history;
 pub mod network;
+pub mod pseudonym;
 pub mod rules;

@@ -9,6 +9,7 @@ mod golden;
 mod html;
 mod inputs;
 mod outputs;
+mod privacy;
 mod reports;
 mod rules;
 mod store;
