@@ -3,7 +3,8 @@
 -- One row per IP address, then one per network (IPv4 /24, IPv6 /48), over self-service reset and
 -- unlock attempts with an address (helpdesk resets come from the helpdesk's own address and are
 -- left out). Most users first.
---   scope                  `address` or `network`
+--   scope                  `address`, `network`, or `not_an_address`: an ipAddress field whose text
+--                          is no IP address (kept as found, so odd or forged values stay visible)
 --   ip                     the address, or the network as CIDR (198.51.100.0/24, 2001:db8::/48)
 --   attempts, completed    attempts from it, and how many completed
 --   users                  distinct users
@@ -15,7 +16,8 @@
 --   many_users             flagged: users >= --ip-users (default 5). A password-spray or SSPR-abuse
 --                          signal, or a shared NAT or proxy address: compare its network's row
 WITH sources AS (
-    SELECT 'address' AS scope, ip_address AS ip, completed, "user", channel, started, new_ip_for_user
+    SELECT CASE WHEN ip_network IS NULL THEN 'not_an_address' ELSE 'address' END AS scope,
+        ip_address AS ip, completed, "user", channel, started, new_ip_for_user
     FROM attempts
     WHERE kind IN ('reset', 'unlock') AND ip_address IS NOT NULL
     UNION ALL

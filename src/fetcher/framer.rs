@@ -94,8 +94,14 @@ pub struct Framer {
 
 impl Framer {
     pub fn new() -> Self {
+        Self::starting_at_line(1)
+    }
+
+    /// A framer for input that begins on line `line` of its file (one line of a block read in
+    /// parallel), so that every line it reports, in pieces and in reasons, is the file's.
+    pub fn starting_at_line(line: u64) -> Self {
         Framer {
-            line: 1,
+            line,
             at_line_start: true,
             ..Framer::default()
         }

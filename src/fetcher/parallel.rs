@@ -190,30 +190,38 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
 }
 
 /// A line that is not a record by itself: the framer splits batches and names what is wrong.
+/// The first reject before any record of the line keeps the whole line in the rejects file, as
+/// read (nothing of it is lost, and nothing is copied).
 fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
-    let mut framer = Framer::new();
-    let mut emit = |piece: Piece<'_>| match piece {
-        Piece::Record { bytes, line } => match decode(bytes) {
-            Ok(record) => sink.item(Item::Record {
-                record,
-                line: line_number + line - 1,
+    let mut framer = Framer::starting_at_line(line_number);
+    let mut own_bytes_only = false;
+    let mut emit = |piece: Piece<'_>| {
+        let (reject_line, reason, bytes) = match piece {
+            Piece::Record { bytes, line } => match decode(bytes) {
+                Ok(record) => {
+                    own_bytes_only = true;
+                    sink.item(Item::Record {
+                        record,
+                        line,
+                        bytes,
+                    });
+                    return;
+                }
+                Err(reason) => (line, reason, bytes),
+            },
+            Piece::Reject {
                 bytes,
-            }),
-            Err(reason) => sink.item(Item::Reject {
-                line: line_number + line - 1,
+                line,
                 reason,
-                bytes,
-            }),
-        },
-        Piece::Reject {
-            bytes,
-            line,
-            reason,
-        } => sink.item(Item::Reject {
-            line: line_number + line - 1,
+            } => (line, reason, bytes),
+        };
+        let bytes = if own_bytes_only { bytes } else { line };
+        own_bytes_only = true;
+        sink.item(Item::Reject {
+            line: reject_line,
             reason,
             bytes,
-        }),
+        });
     };
     framer.scan(line, &mut emit);
     framer.finish(&mut emit);

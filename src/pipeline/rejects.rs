@@ -1,11 +1,11 @@
-//! Rejected input: named on standard error (the first few one by one), counted, and kept
-//! verbatim in the rejects file when one is given.
+//! Rejected input: named on standard error (the first few one by one, every one at debug
+//! level), counted, and kept verbatim in the rejects file when one is given.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::error::Error;
 
@@ -41,15 +41,20 @@ impl RejectLog {
         bytes: &[u8],
     ) -> Result<(), Error> {
         self.count += 1;
+        let place = if line == 0 {
+            place.to_owned()
+        } else {
+            format!("{place}:{line}")
+        };
         if self.count <= REJECTS_SHOWN {
-            let place = if line == 0 {
-                place.to_owned()
-            } else {
-                format!("{place}:{line}")
-            };
             warn!("rejected {place}: {reason}");
-        } else if self.count == REJECTS_SHOWN + 1 {
-            warn!("more rejects follow; they are counted in the summary, not named");
+        } else {
+            if self.count == REJECTS_SHOWN + 1 {
+                warn!(
+                    "more rejects follow; they are counted in the summary (SSPRLENS_LOG=debug names every one)"
+                );
+            }
+            debug!("rejected {place}: {reason}");
         }
         if let (Some((path, file)), false) = (&mut self.file, bytes.is_empty()) {
             file.write_all(bytes)

@@ -255,6 +255,15 @@ fn assemble(
 ) -> Result<Tables, Error> {
     window.apply(&mut events, &mut attempts);
     place(&mut attempts, &settings.calendar, &settings.working_hours);
+    let not_addresses = attempts
+        .iter()
+        .filter(|attempt| attempt.ip_address.is_some() && attempt.ip_network.is_none())
+        .count();
+    if not_addresses > 0 {
+        warn!(
+            "{not_addresses} attempts have an IP address field that holds no IP address; kept as found (`ips` lists them as not_an_address)"
+        );
+    }
     if let Some(pseudonyms) = &settings.pseudonyms {
         pseudonyms.clone().apply(&mut events, &mut attempts);
     }

@@ -6,6 +6,7 @@ mod fake_graph;
 mod fetch;
 mod generator;
 mod golden;
+mod hostile;
 mod html;
 mod inputs;
 mod outputs;
