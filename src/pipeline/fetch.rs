@@ -149,7 +149,7 @@ pub async fn fetch(
     store.save_state(&State {
         format: FORMAT,
         watermark: Some(moved),
-        service: config.service.clone(),
+        service: Some(config.service.clone()),
         updated: Utc::now(),
     })?;
     info!(

@@ -21,7 +21,7 @@ impl RejectLog {
     pub fn open(path: Option<&Path>) -> Result<Self, Error> {
         let file = path
             .map(|path| {
-                File::create(path)
+                crate::fsio::create_private_file(path)
                     .map(|file| (path.to_path_buf(), BufWriter::new(file)))
                     .map_err(|source| Error::RejectsFile {
                         path: path.to_path_buf(),

@@ -112,7 +112,16 @@ impl Store {
             ),
             batches: 0,
         };
-        store.state()?;
+        if store.state()?.is_none() {
+            // The format is stamped before anything else is written, so that an older version
+            // refuses the store even if it holds only imported records.
+            store.save_state(&State {
+                format: FORMAT,
+                watermark: None,
+                service: None,
+                updated: Utc::now(),
+            })?;
+        }
         store
             .recover()
             .map_err(io("clearing an interrupted write"))?;
@@ -507,11 +516,12 @@ mod tests {
     fn state_round_trips_and_newer_formats_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_for_writing(dir.path()).unwrap();
-        assert_eq!(store.state().unwrap(), None);
+        let stamped = store.state().unwrap().expect("a new store is stamped");
+        assert_eq!((stamped.format, stamped.watermark), (FORMAT, None));
         let state = State {
             format: FORMAT,
             watermark: Some(Utc::now()),
-            service: "x".into(),
+            service: Some("x".into()),
             updated: Utc::now(),
         };
         store.save_state(&state).unwrap();

@@ -13,8 +13,9 @@ pub struct State {
     /// Every record logged at or before this time (by `activityDateTime`) has been fetched, as far
     /// as Graph showed it then; the next fetch starts here minus the overlap.
     pub watermark: Option<DateTime<Utc>>,
-    /// The `loggedByService` value fetched.
-    pub service: String,
-    /// When the watermark last moved.
+    /// The `loggedByService` value fetched (none while the store was only imported into).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// When the state last changed.
     pub updated: DateTime<Utc>,
 }

@@ -378,8 +378,11 @@ fn exhausted_retries_name_the_last_graph_error() {
         stderr.contains("HTTP 500") && stderr.contains("request-id"),
         "{stderr}"
     );
-    assert!(
-        !store.path().join("state.json").exists(),
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.path().join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        state["watermark"],
+        serde_json::Value::Null,
         "the watermark must not move"
     );
 }

@@ -50,3 +50,114 @@ fn imported_exports_report_the_ground_truth_and_import_once() {
     ]);
     assert_channels(&csv, &window["channels"], &["attempts", "completed"]);
 }
+
+/// Runs ssprlens under `umask 000`, so only ssprlens itself can make a file private.
+fn run_with_open_umask(args: &[&str]) -> i32 {
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_ssprlens"))
+        .args(args)
+        .env_remove("SSPRLENS_LOG")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    status.code().unwrap_or(-1)
+}
+
+/// Every directory under `root` (itself included) is 0700 and every file 0600.
+fn assert_owner_only(root: &std::path::Path) -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        let want = if entry.file_type().is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(mode, want, "{} is {mode:o}", entry.path().display());
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn the_store_exports_and_rejects_are_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let rejects = dir.path().join("rejects.ndjson");
+    // A rejects file left world-readable by something else is made private too.
+    std::fs::write(&rejects, "old").unwrap();
+    std::fs::set_permissions(&rejects, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let code = run_with_open_umask(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--input",
+        sample("shapes/with-errors.ndjson.gz").to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 4, "three malformed lines are rejects");
+    assert!(assert_owner_only(&store) > 6, "the store has files");
+    assert_owner_only(&rejects);
+
+    let reports = dir.path().join("reports");
+    let store = store.to_str().unwrap();
+    let args = ["report", "--store", store, "--all", "--out"];
+    assert_eq!(
+        run_with_open_umask(&[&args[..], &[reports.to_str().unwrap()]].concat()),
+        0
+    );
+    assert_eq!(assert_owner_only(&reports), 1 + 10);
+    let single = dir.path().join("channels.csv");
+    let args = [
+        "report",
+        "--store",
+        store,
+        "--out",
+        single.to_str().unwrap(),
+    ];
+    assert_eq!(run_with_open_umask(&args), 0);
+    assert_owner_only(&single);
+}
+
+#[test]
+fn a_store_written_by_a_newer_version_is_refused_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (code, _, stderr) = run(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let state_path = store.join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["format"] = serde_json::json!(99);
+    std::fs::write(&state_path, state.to_string()).unwrap();
+    for args in [
+        vec!["report", "--store", store.to_str().unwrap()],
+        vec![
+            "import",
+            "--store",
+            store.to_str().unwrap(),
+            "--input",
+            sample("audit.ndjson").to_str().unwrap(),
+        ],
+    ] {
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.contains("written by a newer ssprlens (format 99"),
+            "{stderr}"
+        );
+    }
+}
