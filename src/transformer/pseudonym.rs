@@ -31,13 +31,15 @@ const PSEUDONYM_BYTES: usize = 10;
 const HARMLESS_DETAIL_KEYS: [&str; 3] =
     ["onpremisesagent", "methodsused", "methodsusedforvalidation"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     User,
     Ip,
     Network,
     Detail,
 }
+
+const KINDS: usize = 4;
 
 impl Kind {
     fn label(self) -> &'static str {
@@ -63,7 +65,8 @@ pub enum KeyError {
 pub struct Pseudonymizer {
     mac: Hmac<Sha256>,
     keep_networks: bool,
-    memo: HashMap<(Kind, String), String>,
+    /// Pseudonyms already computed, per kind (indexed by `Kind as usize`).
+    memo: [HashMap<String, String>; KINDS],
 }
 
 impl fmt::Debug for Pseudonymizer {
@@ -87,7 +90,7 @@ impl Pseudonymizer {
         Ok(Pseudonymizer {
             mac,
             keep_networks,
-            memo: HashMap::new(),
+            memo: Default::default(),
         })
     }
 
@@ -126,7 +129,7 @@ impl Pseudonymizer {
 
     /// The pseudonym of one value (computed once per distinct value).
     fn pseudonym(&mut self, kind: Kind, value: &str) -> String {
-        if let Some(known) = self.memo.get(&(kind, value.to_owned())) {
+        if let Some(known) = self.memo[kind as usize].get(value) {
             return known.clone();
         }
         let mut mac = self.mac.clone();
@@ -138,8 +141,7 @@ impl Pseudonymizer {
         for byte in &digest[..PSEUDONYM_BYTES] {
             pseudonym.push_str(&format!("{byte:02x}"));
         }
-        self.memo
-            .insert((kind, value.to_owned()), pseudonym.clone());
+        self.memo[kind as usize].insert(value.to_owned(), pseudonym.clone());
         pseudonym
     }
 }
