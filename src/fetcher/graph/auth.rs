@@ -132,7 +132,8 @@ fn is_transient(err: &azure_core::Error) -> bool {
     false
 }
 
-/// An azure_core error as one line, Entra's AADSTS description included.
+/// An azure_core error as one line, Entra's AADSTS description and the underlying cause (a
+/// timeout, a refused connection) included.
 fn flatten(err: &azure_core::Error) -> String {
     let mut text = err.to_string();
     if let azure_core::error::ErrorKind::HttpResponse {
@@ -146,6 +147,14 @@ fn flatten(err: &azure_core::Error) -> String {
                 .map(|code| format!(" (error {code})"))
                 .unwrap_or_default()
         );
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use tracing::{debug, info};
 use url::Url;
 
-use super::auth::{AUTH_HINT, TokenSource};
+use super::auth::{AUTH_HINT, TokenError, TokenSource};
 use super::retry::{GraphError, RetryPolicy, Verdict, classify, snippet};
 use super::throttle::{Limiter, RateLimit};
 use super::{Cancel, FetchError};
@@ -98,7 +98,9 @@ pub struct Pager {
     limiter: Limiter,
     policy: RetryPolicy,
     graph_url: Url,
-    next: Option<Url>,
+    /// The next page to get, or why the last page's nextLink was refused: the records of that
+    /// page are handed out first.
+    next: Option<Result<Url, FetchError>>,
     seen: HashSet<String>,
     budget_left: Duration,
     stats: FetchStats,
@@ -136,7 +138,7 @@ impl Pager {
             limiter: Limiter::new(query.throttle),
             policy: query.retry,
             graph_url: query.graph_url.clone(),
-            next: Some(first),
+            next: Some(Ok(first)),
             seen: HashSet::new(),
             budget_left: query.retry.budget,
             stats: FetchStats::default(),
@@ -150,16 +152,17 @@ impl Pager {
 
     /// The next page, or `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
-        let Some(url) = self.next.take() else {
+        let Some(next) = self.next.take() else {
             return Ok(None);
         };
+        let url = next?;
         let body = self.get_page(&url).await?;
         let page: PageBody<'_> =
             serde_json::from_slice(&body).expect("get_page returns parsed pages only");
         self.stats.pages += 1;
         let number = self.stats.pages;
         if let Some(link) = page.next_link.as_deref() {
-            self.next = Some(self.check_next_link(&url, link)?);
+            self.next = Some(self.check_next_link(&url, link));
         }
         let mut records = Vec::with_capacity(page.value.len());
         let mut rejects = Vec::new();
@@ -220,7 +223,8 @@ impl Pager {
             attempt += 1;
             let wait = self.limiter.delay(Instant::now());
             self.pause(wait).await?;
-            let failure = match self.tokens.token().await {
+            let tried = Instant::now();
+            let failure = match self.token().await? {
                 Ok(token) => {
                     self.limiter.sent(Instant::now());
                     self.stats.requests += 1;
@@ -281,11 +285,13 @@ impl Pager {
             }
             let wait = after.unwrap_or_else(|| self.policy.backoff(attempt));
             let pending_pause = self.limiter.delay(Instant::now());
-            let charged = wait.max(pending_pause);
+            // The failed try's own time counts too: a Graph that never answers costs a timeout
+            // per try, and the budget bounds the whole run.
+            let charged = tried.elapsed() + wait.max(pending_pause);
             if charged > self.budget_left {
                 return Err(FetchError::Exhausted(format!(
-                    "the retry budget ({}s) is spent; the last failure of {}: {why}",
-                    self.policy.budget.as_secs(),
+                    "the retry budget ({:?}) is spent; the last failure of {}: {why}",
+                    self.policy.budget,
                     describe(url)
                 )));
             }
@@ -297,6 +303,15 @@ impl Pager {
                 wait.as_secs_f64()
             );
             self.pause(wait).await?;
+        }
+    }
+
+    /// A token for the next try; `Err` is cancellation (a token endpoint that does not answer
+    /// must not hold up a signal until the request times out).
+    async fn token(&mut self) -> Result<Result<Secret, TokenError>, FetchError> {
+        tokio::select! {
+            token = self.tokens.token() => Ok(token),
+            () = self.cancel.cancelled() => Err(FetchError::Interrupted),
         }
     }
 
