@@ -234,3 +234,30 @@ fn credential(
         .map_err(failed)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        for method in [
+            AuthMethod::ClientSecret(Secret::new("client-s3cret-value")),
+            AuthMethod::Certificate {
+                pkcs12: SecretBytes::new(b"client-s3cret-value".to_vec()),
+                password: Some(Secret::new("client-s3cret-value")),
+            },
+        ] {
+            let config = AuthConfig {
+                method,
+                tenant_id: Some("tenant".into()),
+                client_id: Some("app".into()),
+                authority: Url::parse("https://login.microsoftonline.com").unwrap(),
+                scope: "https://graph.microsoft.com/.default".into(),
+            };
+            let debug = format!("{config:?} {config:#?}");
+            assert!(debug.contains("tenant"), "{debug}");
+            assert!(!debug.contains("client-s3cret-value"), "{debug}");
+        }
+    }
+}

@@ -333,7 +333,7 @@ impl Pager {
         };
         let response = match response {
             Ok(response) => response,
-            Err(err) => return Ok(Err(TryFailure::Network(network_error(&err)))),
+            Err(err) => return Ok(Err(TryFailure::Network(network_error(err)))),
         };
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -343,10 +343,11 @@ impl Pager {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let (retry_after, request_id, content_type) = (
+        let (retry_after, request_id, content_type, location) = (
             header("retry-after"),
             header("request-id"),
             header("content-type"),
+            header("location"),
         );
         let body = tokio::select! {
             body = response.bytes() => body,
@@ -357,10 +358,21 @@ impl Pager {
             Err(err) => {
                 return Ok(Err(TryFailure::Network(format!(
                     "the answer was cut off: {}",
-                    network_error(&err)
+                    network_error(err)
                 ))));
             }
         };
+        if (300..400).contains(&status) {
+            return Ok(Err(TryFailure::Verdict(Verdict::Fail(GraphError {
+                status,
+                code: None,
+                message: Some(format!(
+                    "a redirect to {}, not followed (the token is only sent to the Graph host)",
+                    location.as_deref().unwrap_or("nowhere")
+                )),
+                request_id,
+            }))));
+        }
         if status != 200 {
             return Ok(Err(TryFailure::Verdict(classify(
                 status,
@@ -401,7 +413,10 @@ fn refusal(error: GraphError) -> FetchError {
     }
 }
 
-fn network_error(err: &reqwest::Error) -> String {
+/// A failed request's kind and causes; its URL is left out (messages name the request without
+/// its query, see [`describe`]).
+fn network_error(err: reqwest::Error) -> String {
+    let err = err.without_url();
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
@@ -410,7 +425,7 @@ fn network_error(err: &reqwest::Error) -> String {
         "network error"
     };
     let mut text = format!("{kind}: {err}");
-    let mut source = std::error::Error::source(err);
+    let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
