@@ -2,6 +2,8 @@
 //! nextLinks, redirects, refusals. It answers directoryAudits requests from a script, one
 //! answer per request (the last repeats), and records every request it gets.
 
+use std::path::Path;
+use std::process::Command as Process;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -11,7 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{any, post};
 
-/// One scripted answer; `{base}` in the body or location is replaced by the server's URL.
+use super::common::WINDOW;
+
+/// One scripted answer; in its body and headers `{base}` is replaced by the server's URL and
+/// `{port}` by its port.
 #[derive(Clone)]
 pub struct Answer {
     pub status: u16,
@@ -20,6 +25,17 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// A 200 whose body is a gateway's HTML error page, labelled `content_type`.
+    pub fn html_error_page(content_type: &str) -> Answer {
+        Answer {
+            status: 200,
+            headers: vec![("content-type", content_type.to_owned())],
+            body: "<!DOCTYPE html><html><head><title>Service Unavailable</title></head>\
+                   <body><h1>Service Unavailable</h1></body></html>"
+                .into(),
+        }
+    }
+
     pub fn page(records: &str, next_link: Option<&str>) -> Answer {
         let next = next_link
             .map(|link| format!(",\"@odata.nextLink\":\"{link}\""))
@@ -32,11 +48,18 @@ impl Answer {
     }
 }
 
-/// A request the server got: path and query, and whether it carried a bearer token.
+/// One SSPR record as Graph serves it.
+pub const RECORD: &str = r#"{"id":"r1","activityDateTime":"2026-10-01T08:00:00Z","correlationId":"c1","activityDisplayName":"Reset password (self-service)","result":"success"}"#;
+
+/// The access token the token endpoint issues: distinctive, so tests can look for it anywhere.
+pub const ACCESS_TOKEN: &str = "eyJ0eXAiOiJKV1Qi.fake-graph-access-token.Qm9ndXNUb2tlbg";
+
+/// A request the server got: path and query, and the bearer token it carried, if any.
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub uri: String,
     pub bearer: bool,
+    pub token: Option<String>,
 }
 
 struct Script {
@@ -98,6 +121,31 @@ impl FakeGraph {
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
     }
+
+    /// `ssprlens fetch` of the sample window from this Graph into `store`, signing in here as
+    /// `args` and `env` say (with no client secret unless `env` gives one).
+    pub fn fetch_command(&self, store: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+        let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
+        command
+            .args([
+                "fetch",
+                "--store",
+                store.to_str().unwrap(),
+                "--graph-url",
+                &self.url(),
+                "--authority-host",
+                &self.url(),
+            ])
+            .args(WINDOW)
+            .args(args)
+            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
+            .env("AZURE_CLIENT_ID", "app")
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .env_remove("SSPRLENS_LOG")
+            .envs(env.iter().copied());
+        command
+    }
 }
 
 async fn token(State(script): State<Arc<Script>>) -> Response {
@@ -114,7 +162,7 @@ async fn token(State(script): State<Arc<Script>>) -> Response {
     }
     Response::builder()
         .header("content-type", "application/json")
-        .body(Body::from(r#"{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"fake-token"}"#))
+        .body(Body::from(format!(r#"{{"token_type":"Bearer","expires_in":3600,"ext_expires_in":3600,"access_token":"{ACCESS_TOKEN}"}}"#)))
         .unwrap()
 }
 
@@ -139,14 +187,16 @@ async fn answer(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let bearer = headers
+    let token = headers
         .get("authorization")
-        .is_some_and(|value| value.as_bytes().starts_with(b"Bearer "));
+        .and_then(|value| value.to_str().ok()?.strip_prefix("Bearer "))
+        .map(str::to_owned);
     let index = {
         let mut seen = script.seen.lock().unwrap();
         seen.push(Seen {
             uri: request.uri().to_string(),
-            bearer,
+            bearer: token.is_some(),
+            token,
         });
         seen.len() - 1
     };
@@ -157,10 +207,10 @@ async fn answer(
             .unwrap();
     };
     let mut response = Response::builder().status(answer.status);
+    let port = script.base.rsplit(':').next().unwrap_or_default();
+    let fill = |text: &str| text.replace("{base}", &script.base).replace("{port}", port);
     for (name, value) in &answer.headers {
-        response = response.header(*name, value.replace("{base}", &script.base));
+        response = response.header(*name, fill(value));
     }
-    response
-        .body(Body::from(answer.body.replace("{base}", &script.base)))
-        .unwrap()
+    response.body(Body::from(fill(&answer.body))).unwrap()
 }

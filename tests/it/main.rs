@@ -3,12 +3,14 @@
 
 mod common;
 mod fake_graph;
+mod faults;
 mod fetch;
 mod generator;
 mod golden;
 mod html;
 mod inputs;
 mod outputs;
+mod raw_servers;
 mod reports;
 mod rules;
 mod store;
