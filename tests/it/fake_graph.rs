@@ -1,9 +1,12 @@
 //! A hand-made Graph on 127.0.0.1 for what the simulator never does: foreign and repeated
-//! nextLinks, redirects, refusals. It answers directoryAudits requests from a script, one
-//! answer per request (the last repeats), and records every request it gets.
+//! nextLinks, redirects, refusals, HTML pages. It answers directoryAudits requests from a
+//! script, one answer per request (the last repeats), and records every request it gets; its
+//! token endpoint gives any scripted answers first, then a distinctive access token to anyone.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::process::Command as Process;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -15,8 +18,9 @@ use axum::routing::{any, post};
 
 use super::common::WINDOW;
 
-/// One scripted answer; in its body and headers `{base}` is replaced by the server's URL and
-/// `{port}` by its port.
+/// One scripted answer; in its body and headers `{base}` is replaced by the server's URL,
+/// `{port}` by its port and `{token}` by the bearer token of the request (as error pages of
+/// some proxies echo the request's headers).
 #[derive(Clone)]
 pub struct Answer {
     pub status: u16,
@@ -25,6 +29,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Entra's answer to a token request when it has a transient problem.
+    pub fn token_unavailable() -> Answer {
+        Answer {
+            status: 503,
+            headers: vec![("content-type", "application/json".into())],
+            body: r#"{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred. Please try again.","error_codes":[90033]}"#.into(),
+        }
+    }
+
     /// A 200 whose body is a gateway's HTML error page, labelled `content_type`.
     pub fn html_error_page(content_type: &str) -> Answer {
         Answer {
@@ -66,8 +79,9 @@ struct Script {
     base: String,
     answers: Vec<Answer>,
     seen: Mutex<Vec<Seen>>,
-    /// Token requests still to answer 503.
-    token_failures: Mutex<usize>,
+    /// Answers to the first token requests; the later ones get [`ACCESS_TOKEN`].
+    token_answers: Mutex<VecDeque<Answer>>,
+    token_requests: AtomicUsize,
 }
 
 pub struct FakeGraph {
@@ -77,16 +91,20 @@ pub struct FakeGraph {
 
 impl FakeGraph {
     pub fn start(answers: Vec<Answer>) -> FakeGraph {
-        FakeGraph::start_on("127.0.0.1", answers, 0)
-    }
-
-    /// Its token endpoint first fails `failures` times with 503.
-    pub fn start_with_token_failures(answers: Vec<Answer>, failures: usize) -> FakeGraph {
-        FakeGraph::start_on("127.0.0.1", answers, failures)
+        FakeGraph::start_on("127.0.0.1", answers)
     }
 
     /// On another loopback address, to stand for another host.
-    pub fn start_on(host: &str, answers: Vec<Answer>, token_failures: usize) -> FakeGraph {
+    pub fn start_on(host: &str, answers: Vec<Answer>) -> FakeGraph {
+        FakeGraph::serve(host, answers, Vec::new())
+    }
+
+    /// Its token endpoint first gives `token_answers`, one a request.
+    pub fn start_with_token_answers(answers: Vec<Answer>, token_answers: Vec<Answer>) -> FakeGraph {
+        FakeGraph::serve("127.0.0.1", answers, token_answers)
+    }
+
+    fn serve(host: &str, answers: Vec<Answer>, token_answers: Vec<Answer>) -> FakeGraph {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -100,7 +118,8 @@ impl FakeGraph {
             base,
             answers,
             seen: Mutex::new(Vec::new()),
-            token_failures: Mutex::new(token_failures),
+            token_answers: Mutex::new(token_answers.into()),
+            token_requests: AtomicUsize::new(0),
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
@@ -118,8 +137,13 @@ impl FakeGraph {
         self.script.base.clone()
     }
 
+    /// Requests other than for a token.
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
+    }
+
+    pub fn token_requests(&self) -> usize {
+        self.script.token_requests.load(Ordering::SeqCst)
     }
 
     /// `ssprlens fetch` of the sample window from this Graph into `store`, signing in here as
@@ -149,16 +173,10 @@ impl FakeGraph {
 }
 
 async fn token(State(script): State<Arc<Script>>) -> Response {
-    {
-        let mut failures = script.token_failures.lock().unwrap();
-        if *failures > 0 {
-            *failures -= 1;
-            return Response::builder()
-                .status(StatusCode::SERVICE_UNAVAILABLE)
-                .header("content-type", "application/json")
-                .body(Body::from(r#"{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred. Please try again.","error_codes":[90033]}"#))
-                .unwrap();
-        }
+    script.token_requests.fetch_add(1, Ordering::SeqCst);
+    let scripted = script.token_answers.lock().unwrap().pop_front();
+    if let Some(answer) = scripted {
+        return respond(&script, &answer, None);
     }
     Response::builder()
         .header("content-type", "application/json")
@@ -196,7 +214,7 @@ async fn answer(
         seen.push(Seen {
             uri: request.uri().to_string(),
             bearer: token.is_some(),
-            token,
+            token: token.clone(),
         });
         seen.len() - 1
     };
@@ -206,9 +224,18 @@ async fn answer(
             .body(Body::empty())
             .unwrap();
     };
+    respond(&script, answer, token.as_deref())
+}
+
+/// An answer with `{base}`, `{port}` and `{token}` filled in.
+fn respond(script: &Script, answer: &Answer, token: Option<&str>) -> Response {
     let mut response = Response::builder().status(answer.status);
     let port = script.base.rsplit(':').next().unwrap_or_default();
-    let fill = |text: &str| text.replace("{base}", &script.base).replace("{port}", port);
+    let fill = |text: &str| {
+        text.replace("{base}", &script.base)
+            .replace("{port}", port)
+            .replace("{token}", token.unwrap_or_default())
+    };
     for (name, value) in &answer.headers {
         response = response.header(*name, fill(value));
     }

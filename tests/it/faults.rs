@@ -203,7 +203,7 @@ const FOREIGN_LINKS: [&str; 5] = [
 
 /// Another host: a server on another loopback address, serving a page to whoever asks.
 fn elsewhere() -> (FakeGraph, String) {
-    let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)], 0);
+    let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
     let host = elsewhere.url().trim_start_matches("http://").to_owned();
     (elsewhere, host)
 }
@@ -278,6 +278,36 @@ fn a_redirect_to_another_host_is_not_followed_and_carries_no_token_away() {
         );
         assert_eq!(graph.seen().len(), 1, "{status} is not retried");
     }
+}
+
+#[test]
+fn a_redirect_of_the_token_endpoint_carries_no_secret_away() {
+    let (elsewhere, host) = elsewhere();
+    let graph = FakeGraph::start_with_token_answers(
+        vec![Answer::page(RECORD, None)],
+        vec![Answer {
+            status: 307,
+            headers: vec![(
+                "location",
+                format!("http://{host}/00000000-0000-0000-0000-000000000001/oauth2/v2.0/token"),
+            )],
+            body: String::new(),
+        }],
+    );
+    let store = tempfile::tempdir().unwrap();
+    let (code, stderr) = fetch_failing_fast(&graph, store.path());
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("signing in with the client secret failed")
+            && stderr.contains(&format!(
+                "HTTP 307 from {}: a redirect to http://{host}/",
+                graph.url()
+            ))
+            && stderr.contains("not followed"),
+        "{stderr}"
+    );
+    assert!(elsewhere.seen().is_empty() && elsewhere.token_requests() == 0);
+    assert!(graph.seen().is_empty(), "no token, no Graph request");
 }
 
 /// Sends SIGINT or SIGTERM (`INT`, `TERM`) to a process.
@@ -467,6 +497,24 @@ fn no_secret_or_token_in_any_output_or_file() {
             5,
         ),
         ("HTML page", vec![Answer::html_error_page("text/html")], 6),
+        (
+            "headers echoed in a page",
+            vec![Answer {
+                status: 200,
+                headers: vec![("content-type", "text/plain".into())],
+                body: "Authorization: Bearer {token}".into(),
+            }],
+            6,
+        ),
+        (
+            "headers echoed in a refusal",
+            vec![Answer {
+                status: 400,
+                headers: vec![("content-type", "application/json".into())],
+                body: r#"{"error":{"code":"BadRequest","message":"Bad header: Bearer {token}"}}"#.into(),
+            }],
+            6,
+        ),
     ];
     for (what, answers, expected) in answers {
         for log_format in ["text", "json"] {

@@ -410,7 +410,10 @@ mod hand_made {
 
     #[test]
     fn a_transient_failure_of_the_token_endpoint_is_retried() {
-        let graph = FakeGraph::start_with_token_failures(vec![Answer::page(RECORD, None)], 1);
+        let graph = FakeGraph::start_with_token_answers(
+            vec![Answer::page(RECORD, None)],
+            vec![Answer::token_unavailable()],
+        );
         let (code, stderr) = fetch_from(&graph);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(graph.seen().len(), 1);

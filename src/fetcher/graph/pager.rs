@@ -354,7 +354,7 @@ impl Pager {
             () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
         };
         let body = match body {
-            Ok(body) => body.to_vec(),
+            Ok(body) => body,
             Err(err) => {
                 return Ok(Err(TryFailure::Network(format!(
                     "the answer was cut off: {}",
@@ -362,6 +362,15 @@ impl Pager {
                 ))));
             }
         };
+        let not_a_page = match serde_json::from_slice::<PageBody<'_>>(&body) {
+            Ok(_) if status == 200 => return Ok(Ok(body.to_vec())),
+            Ok(_) => None,
+            Err(err) => Some(err.to_string()),
+        };
+        // The body is quoted in messages from here on: an error page that echoes the request's
+        // headers (as some proxies' do) must not carry the token into them.
+        let secret = token.secret();
+        let body = without_token(&body, secret.as_bytes());
         if (300..400).contains(&status) {
             return Ok(Err(TryFailure::Verdict(Verdict::Fail(GraphError {
                 status,
@@ -381,15 +390,16 @@ impl Pager {
                 &body,
             ))));
         }
-        if let Err(err) = serde_json::from_slice::<PageBody<'_>>(&body) {
-            return Ok(Err(TryFailure::Network(format!(
-                "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {err}): {}",
-                content_type.as_deref().unwrap_or("no content type"),
-                body.len(),
-                snippet(&body)
-            ))));
-        }
-        Ok(Ok(body))
+        Ok(Err(TryFailure::Network(format!(
+            "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {}): {}",
+            content_type.as_deref().unwrap_or("no content type"),
+            body.len(),
+            String::from_utf8_lossy(&without_token(
+                not_a_page.unwrap_or_default().as_bytes(),
+                secret.as_bytes()
+            )),
+            snippet(&body)
+        ))))
     }
 
     /// Sleeps, unless the run is cancelled meanwhile.
@@ -403,6 +413,19 @@ impl Pager {
             () = self.cancel.cancelled() => Err(FetchError::Interrupted),
         }
     }
+}
+
+/// `body` with every copy of `token` replaced by `<token>`.
+fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
+    let mut clean = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = memchr::memmem::find(rest, token).filter(|_| !token.is_empty()) {
+        clean.extend_from_slice(&rest[..at]);
+        clean.extend_from_slice(b"<token>");
+        rest = &rest[at + token.len()..];
+    }
+    clean.extend_from_slice(rest);
+    clean
 }
 
 /// A refusal that retrying cannot fix. 401 after a renewal and 403 are authorisation problems.
