@@ -16,7 +16,7 @@ use super::common::{
     simulator, wait_until, watermark,
 };
 use super::fake_graph::{ACCESS_TOKEN, Answer, FakeGraph, RECORD};
-use super::raw_servers::RawServer;
+use super::raw_servers::{Cut, RawServer};
 
 /// The first month of the sample, fetched before a failing run so that it has a watermark to
 /// keep.
@@ -62,33 +62,55 @@ fn assert_kept_and_recovered(
     assert_eq!(watermark(store).as_deref(), Some("2026-12-01T00:00:00Z"));
 }
 
-#[test]
-fn a_connection_cut_mid_body_is_retried_then_given_up_and_a_rerun_recovers() {
+/// A fetch through a proxy that passes seven pages whole (the first five are flushed together)
+/// and cuts every later answer halfway through its body, with 1 s per request and a 2 s budget:
+/// it gives up with exit 6 and `cause` in its message, keeps what it fetched, and a re-run
+/// against the healthy Graph completes the store.
+fn assert_a_cut_body_is_retried_then_given_up_and_a_rerun_recovers(cut: Cut, cause: &str) {
     let sim = simulator(SimulatorConfig::default());
     let store = tempfile::tempdir().unwrap();
     let before = fetch_first_month(&sim.url(), store.path());
     let first_month = raw_ids(store.path()).len();
-    // Seven pages pass whole (the first five are flushed together), every later answer is cut.
-    let proxy = RawServer::cutting_proxy(&sim.url(), 7);
+    let proxy = RawServer::cutting_proxy(&sim.url(), 7, cut);
     let (code, _, stderr) = outcome(fetch_command_at(
         &proxy.url(),
         &sim.url(),
         store.path(),
         &[
             &TO_THE_END[..],
-            &["--page-size", "20", "--retry-budget", "1s"],
+            &[
+                "--page-size",
+                "20",
+                "--timeout",
+                "1s",
+                "--retry-budget",
+                "2s",
+            ],
         ]
         .concat(),
     ));
     assert_eq!(code, 6, "{stderr}");
     assert!(
-        stderr.contains("giving up")
+        stderr.contains("giving up: the retry budget (2s) is spent")
             && stderr.contains("the answer was cut off")
-            && stderr.contains("end of file before message length reached"),
+            && stderr.contains(cause),
         "{stderr}"
     );
     assert!(proxy.connections() >= 9, "the cut page was retried");
     assert_kept_and_recovered(&sim, store.path(), &before, first_month);
+}
+
+#[test]
+fn a_connection_closed_mid_body_is_retried_then_given_up_and_a_rerun_recovers() {
+    assert_a_cut_body_is_retried_then_given_up_and_a_rerun_recovers(
+        Cut::Close,
+        "end of file before message length reached",
+    );
+}
+
+#[test]
+fn a_body_that_stalls_midway_times_out_then_is_given_up_and_a_rerun_recovers() {
+    assert_a_cut_body_is_retried_then_given_up_and_a_rerun_recovers(Cut::Stall, "timed out");
 }
 
 /// A fetch reading Graph at `graph_url` and signing in at `authority` with 1 s per request and

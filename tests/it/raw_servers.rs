@@ -1,12 +1,21 @@
 //! Servers that fail below HTTP, on 127.0.0.1 ephemeral ports: one that accepts and reads but
 //! never answers, one whose connections are never even accepted, and a proxy in front of a
-//! real server that cuts answers off halfway through their body.
+//! real server that cuts answers off halfway through their body (closing or stalling).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+/// What a cutting proxy does after the half body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// Closes the connection.
+    Close,
+    /// Sends nothing more and keeps the connection open.
+    Stall,
+}
 
 pub struct RawServer {
     url: String,
@@ -50,8 +59,8 @@ impl RawServer {
     /// Relays each request to `upstream` (`http://host:port`, one request per connection), its
     /// own URL standing for the upstream's in the answers (next links point back here): the
     /// first `whole` answers in full, every later one only up to half its body, after which the
-    /// connection is closed.
-    pub fn cutting_proxy(upstream: &str, whole: usize) -> RawServer {
+    /// connection is closed or stalls as `cut` says.
+    pub fn cutting_proxy(upstream: &str, whole: usize, cut: Cut) -> RawServer {
         let upstream = upstream.to_owned();
         RawServer::serve(move |mut client, number, own_url| {
             let upstream = upstream.clone();
@@ -85,6 +94,9 @@ impl RawServer {
                     relayed.len() - body.len() / 2
                 };
                 let _ = client.write_all(&relayed.as_bytes()[..sent]).await;
+                if sent < relayed.len() && cut == Cut::Stall {
+                    std::future::pending::<()>().await;
+                }
                 let _ = client.shutdown().await;
             }
         })
