@@ -221,7 +221,7 @@ pub fn wait_until(done: impl Fn() -> bool) {
     }
 }
 
-pub fn channels_from_store(store: &Path) -> String {
+fn channels_from_store(store: &Path) -> String {
     run_ok(&[
         "report",
         "--store",

@@ -173,6 +173,16 @@ fn a_token_endpoint_that_never_answers_times_out_within_the_budget() {
     assert!(graph.seen().is_empty(), "no token, no Graph request");
 }
 
+/// A fetch with the client secret from `graph` into `store` that gives up after a second.
+fn fetch_failing_fast(graph: &FakeGraph, store: &Path) -> (i32, String) {
+    let (code, _, stderr) = outcome(graph.fetch_command(
+        store,
+        &["--retry-budget", "1s"],
+        &[("AZURE_CLIENT_SECRET", SECRET)],
+    ));
+    (code, stderr)
+}
+
 #[test]
 fn a_200_with_an_html_error_page_is_not_data() {
     for content_type in ["text/html; charset=utf-8", "application/json"] {
@@ -184,11 +194,7 @@ fn a_200_with_an_html_error_page_is_not_data() {
             Answer::html_error_page(content_type),
         ]);
         let store = tempfile::tempdir().unwrap();
-        let (code, _, stderr) = outcome(graph.fetch_command(
-            store.path(),
-            &["--retry-budget", "1s"],
-            &[("AZURE_CLIENT_SECRET", SECRET)],
-        ));
+        let (code, stderr) = fetch_failing_fast(&graph, store.path());
         assert_eq!(code, 6, "{content_type}: {stderr}");
         let media_type = content_type.split(';').next().unwrap();
         assert!(
@@ -228,16 +234,6 @@ fn elsewhere() -> (FakeGraph, String) {
     let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)]);
     let host = elsewhere.url().trim_start_matches("http://").to_owned();
     (elsewhere, host)
-}
-
-/// A fetch with the client secret from `graph` into `store` that gives up after a second.
-fn fetch_failing_fast(graph: &FakeGraph, store: &Path) -> (i32, String) {
-    let (code, _, stderr) = outcome(graph.fetch_command(
-        store,
-        &["--retry-budget", "1s"],
-        &[("AZURE_CLIENT_SECRET", SECRET)],
-    ));
-    (code, stderr)
 }
 
 #[test]
