@@ -310,7 +310,8 @@ pub struct GraphArgs {
     #[arg(long, value_name = "N/DURATION", default_value = "5/10s")]
     pub throttle: String,
 
-    /// The longest a run may spend waiting to retry (throttling and failures) before it gives up.
+    /// The longest a run may lose to failures (failed tries, throttling and the waits before
+    /// retries) before it gives up.
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     pub retry_budget: String,
 

@@ -22,7 +22,8 @@ pub mod exit {
     pub const REJECTS: u8 = 4;
     /// Entra or Graph refused the credentials or the permission.
     pub const AUTH: u8 = 5;
-    /// Graph could not be read: retries or their budget exhausted, a request refused, bad paging.
+    /// Graph could not be read: retries or their budget exhausted (Graph or the token endpoint
+    /// failing or not answering), a request refused, bad paging.
     pub const GRAPH: u8 = 6;
     /// Another fetch is writing the store.
     pub const LOCKED: u8 = 7;

@@ -77,23 +77,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// A cancellation that SIGINT or SIGTERM triggers; a second signal ends the process at once.
-/// Must be called inside the runtime.
+/// Must be called inside the runtime. The handlers are installed before this returns, so a
+/// signal at any point of the run that follows stops it cleanly.
 fn cancel_on_signals() -> Cancel {
+    use tokio::signal::unix::{SignalKind, signal};
     let (handle, cancel): (CancelHandle, Cancel) = Cancel::new();
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return cancel;
+    };
     tokio::spawn(async move {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return,
-            };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
         tracing::warn!("stopping at the next page boundary (a second signal stops at once)");
         handle.cancel();
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
         std::process::exit(i32::from(exit::INTERRUPTED));

@@ -211,16 +211,19 @@ impl Store {
                 .iter()
                 .filter(|record| partition_of(record.event.time) == day)
                 .collect();
+            let raw_file = format!("{RAW}/date={day}/{name}.ndjson.gz");
+            let events_file = format!("{EVENTS}/date={day}/{name}.parquet");
             let raw_dir = self.dir.join(RAW).join(format!("date={day}"));
             let events_dir = self.dir.join(EVENTS).join(format!("date={day}"));
-            for dir in [&raw_dir, &events_dir] {
-                create_private_dir_all(dir)
-                    .map_err(|source| self.io_error("creating a partition", source))?;
+            for (kind, dir) in [(RAW, &raw_dir), (EVENTS, &events_dir)] {
+                create_private_dir_all(dir).map_err(|source| {
+                    self.io_error(&format!("creating {kind}/date={day}"), source)
+                })?;
             }
             let raw = gzip_lines(in_day.iter().map(|record| record.raw.as_slice()))
                 .map_err(|source| self.io_error("compressing the raw archive", source))?;
-            write_durably(&raw_dir.join(format!("{name}.ndjson.gz")), &raw)
-                .map_err(|source| self.io_error("writing the raw archive", source))?;
+            write_durably(&self.dir.join(&raw_file), &raw)
+                .map_err(|source| self.io_error(&format!("writing {raw_file}"), source))?;
             let events: Vec<Event> = in_day.iter().map(|record| record.event.clone()).collect();
             let mut frame =
                 events_frame(&events).map_err(|source| self.data_error(&events_dir, source))?;
@@ -228,8 +231,8 @@ impl Store {
             ParquetWriter::new(&mut parquet)
                 .finish(&mut frame)
                 .map_err(|source| self.data_error(&events_dir, source))?;
-            write_durably(&events_dir.join(format!("{name}.parquet")), &parquet)
-                .map_err(|source| self.io_error("writing events", source))?;
+            write_durably(&self.dir.join(&events_file), &parquet)
+                .map_err(|source| self.io_error(&format!("writing {events_file}"), source))?;
             debug!("stored {} records for {day} as {name}", in_day.len());
         }
         Ok(())

@@ -1,13 +1,18 @@
-//! Helpers shared by the integration tests: the binary, the sample tenant and its ground truth.
+//! Helpers shared by the integration tests: the binary, the sample tenant and its ground truth,
+//! and fetches from a Graph on 127.0.0.1 with the checks of the store they fill.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
+use ssprlens::pipeline::demo::sample_records;
+use ssprlens::simulator::{BackgroundSimulator, SimulatorConfig, start_in_background};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -115,4 +120,246 @@ pub fn gunzip(path: &Path, dir: &Path, name: &str) -> PathBuf {
         .and_then(|mut file| file.write_all(&text))
         .expect("write");
     out
+}
+
+/// The client secret every fetch signs in with.
+pub const SECRET: &str = "s3cr3t-Value~With.Special_Chars";
+/// The window that holds every sample record.
+pub const WINDOW: [&str; 4] = [
+    "--since",
+    "2026-08-01T00:00:00Z",
+    "--until",
+    "2026-12-01T00:00:00Z",
+];
+
+/// The Graph simulator serving the sample tenant to a client with [`SECRET`].
+pub fn simulator(config: SimulatorConfig) -> BackgroundSimulator {
+    start_in_background(SimulatorConfig {
+        records: sample_records(),
+        client_secret: SECRET.to_owned(),
+        ..config
+    })
+    .expect("the simulator starts")
+}
+
+/// `ssprlens fetch` against `sim` into `store`, with extra arguments; returns (code, stdout, stderr).
+pub fn fetch(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> (i32, String, String) {
+    outcome(fetch_command(sim, store, extra))
+}
+
+/// Runs a command to its end; returns (code, stdout, stderr).
+pub fn outcome(mut command: Process) -> (i32, String, String) {
+    let output = command.output().expect("ssprlens runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+pub fn fetch_command(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> Process {
+    fetch_command_at(&sim.url(), &sim.url(), store, extra)
+}
+
+/// `ssprlens fetch` reading Graph at `graph_url` and signing in at `authority`: see
+/// [`graph_command_at`].
+pub fn fetch_command_at(graph_url: &str, authority: &str, store: &Path, extra: &[&str]) -> Process {
+    graph_command_at("fetch", graph_url, authority, store, extra)
+}
+
+/// `ssprlens fetch` or `run` reading Graph at `graph_url` and signing in at `authority` as the
+/// simulator's app with [`SECRET`]; by default 50 records a page, 5 requests per 200 ms and the
+/// whole [`WINDOW`].
+pub fn graph_command_at(
+    subcommand: &str,
+    graph_url: &str,
+    authority: &str,
+    store: &Path,
+    extra: &[&str],
+) -> Process {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
+    command
+        .args([
+            subcommand,
+            "--store",
+            store.to_str().unwrap(),
+            "--graph-url",
+            graph_url,
+            "--authority-host",
+            authority,
+        ])
+        .args(extra);
+    sign_in_as_the_simulators_app(&mut command);
+    for (flag, default) in [("--page-size", "50"), ("--throttle", "5/200ms")] {
+        if !extra.contains(&flag) {
+            command.args([flag, default]);
+        }
+    }
+    if !extra.contains(&"--since") && !extra.contains(&"--until") {
+        command.args(WINDOW);
+    }
+    command
+}
+
+/// Sets a command's environment to sign in as the simulator's app with [`SECRET`], with the
+/// default log level.
+pub fn sign_in_as_the_simulators_app(command: &mut Process) {
+    let defaults = SimulatorConfig::default();
+    command
+        .env("AZURE_TENANT_ID", &defaults.tenant_id)
+        .env("AZURE_CLIENT_ID", &defaults.client_id)
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("SSPRLENS_LOG");
+}
+
+/// The arguments of a slow fetch (10 records a page).
+pub const SLOW: [&str; 4] = ["--page-size", "10", "--throttle", "100/1s"];
+
+/// Starts a slow fetch in the background, its output discarded.
+pub fn spawn_slow_fetch(sim: &BackgroundSimulator, store: &Path) -> std::process::Child {
+    fetch_command(sim, store, &SLOW)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (a minute at most) until `done` holds.
+pub fn wait_until(done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn channels_from_store(store: &Path) -> String {
+    run_ok(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--quiet",
+    ])
+}
+
+/// Every file under `dir`, as bytes.
+pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            (
+                entry.path().display().to_string(),
+                std::fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The ids in the raw archive (gzip NDJSON) of batches whose Parquet file committed them.
+pub fn raw_ids(store: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    let raw = store.join("raw");
+    for (path, bytes) in files_under(&raw) {
+        let batch = Path::new(&path).strip_prefix(&raw).unwrap();
+        let committed = batch
+            .to_string_lossy()
+            .strip_suffix(".ndjson.gz")
+            .is_some_and(|name| {
+                store
+                    .join("events")
+                    .join(format!("{name}.parquet"))
+                    .is_file()
+            });
+        if !committed {
+            continue;
+        }
+        let mut text = String::new();
+        MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        for line in text.lines() {
+            let value: Value =
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("{path}: {line}"));
+            ids.push(value["id"].as_str().unwrap().to_owned());
+        }
+    }
+    ids.sort();
+    ids
+}
+
+/// The ids Graph holds for the query: the sample's records of the SSPR service, each once.
+pub fn source_ids() -> Vec<String> {
+    let mut ids: Vec<String> = sample_records()
+        .iter()
+        .filter(|record| record["loggedByService"] == "Self-service Password Management")
+        .map(|record| record["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+pub fn assert_store_equals_source(store: &Path) {
+    assert_channels(
+        &channels_from_store(store),
+        &truth()["channels"],
+        &["attempts", "completed", "users", "ips"],
+    );
+    assert_eq!(
+        raw_ids(store),
+        source_ids(),
+        "the raw archive holds every record exactly once"
+    );
+}
+
+/// A store a fetch left part-way: reports read it, and every record it committed is a source
+/// record, stored once. Returns how many it holds.
+pub fn assert_store_consistent(store: &Path) -> usize {
+    channels_from_store(store);
+    let stored = raw_ids(store);
+    let mut once = stored.clone();
+    once.dedup();
+    assert_eq!(once, stored, "a record is stored twice");
+    let source = source_ids();
+    for id in &stored {
+        assert!(
+            source.binary_search(id).is_ok(),
+            "{id} is not a source record"
+        );
+    }
+    stored.len()
+}
+
+/// The watermark in the store's state.json, if it has one.
+pub fn watermark(store: &Path) -> Option<String> {
+    let bytes = match std::fs::read(store.join("state.json")) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(err) => panic!("state.json: {err}"),
+    };
+    let state: Value = serde_json::from_slice(&bytes).expect("state.json is JSON");
+    state["watermark"].as_str().map(str::to_owned)
+}
+
+/// Fails if any of `secrets` is in any of `outputs` or in any file under `dir`.
+pub fn assert_none_leaked(secrets: &[&str], outputs: &[&str], dir: &Path) {
+    for secret in secrets {
+        for text in outputs {
+            assert!(!text.contains(secret), "`{secret}` was printed:\n{text}");
+        }
+        for (path, bytes) in files_under(dir) {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "`{secret}` is in {path}"
+            );
+        }
+    }
+}
+
+pub fn assert_no_secret(outputs: &[&str], store: &Path) {
+    assert_none_leaked(&[SECRET], outputs, store);
 }

@@ -3,174 +3,15 @@
 //! The expected counts come from the generator's ground truth.
 
 use std::path::Path;
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use ssprlens::pipeline::demo::sample_records;
-use ssprlens::simulator::{
-    BackgroundSimulator, Fault, SimulatorConfig, Throttle, start_in_background,
+use ssprlens::simulator::{Fault, SimulatorConfig, Throttle};
+
+use super::common::{
+    SECRET, SLOW, assert_no_secret, assert_store_equals_source, fetch, fetch_command, raw_ids, run,
+    run_ok, simulator, source_ids, spawn_slow_fetch, wait_until, watermark,
 };
-
-use super::common::{assert_channels, run, run_ok, truth};
-
-const SECRET: &str = "s3cr3t-Value~With.Special_Chars";
-const WINDOW: [&str; 4] = [
-    "--since",
-    "2026-08-01T00:00:00Z",
-    "--until",
-    "2026-12-01T00:00:00Z",
-];
-
-fn simulator(config: SimulatorConfig) -> BackgroundSimulator {
-    start_in_background(SimulatorConfig {
-        records: sample_records(),
-        client_secret: SECRET.to_owned(),
-        ..config
-    })
-    .expect("the simulator starts")
-}
-
-/// `ssprlens fetch` against `sim` into `store`, with extra arguments; returns (code, stdout, stderr).
-fn fetch(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> (i32, String, String) {
-    let output = fetch_command(sim, store, extra)
-        .output()
-        .expect("ssprlens runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn fetch_command(sim: &BackgroundSimulator, store: &Path, extra: &[&str]) -> Process {
-    let defaults = SimulatorConfig::default();
-    let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
-    command
-        .args([
-            "fetch",
-            "--store",
-            store.to_str().unwrap(),
-            "--graph-url",
-            &sim.url(),
-            "--authority-host",
-            &sim.url(),
-        ])
-        .args(extra)
-        .env("AZURE_TENANT_ID", &defaults.tenant_id)
-        .env("AZURE_CLIENT_ID", &defaults.client_id)
-        .env("AZURE_CLIENT_SECRET", SECRET)
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .env_remove("SSPRLENS_LOG");
-    for (flag, default) in [("--page-size", "50"), ("--throttle", "5/200ms")] {
-        if !extra.contains(&flag) {
-            command.args([flag, default]);
-        }
-    }
-    if !extra.contains(&"--since") && !extra.contains(&"--until") {
-        command.args(WINDOW);
-    }
-    command
-}
-
-/// Starts a slow fetch (10 records a page) in the background.
-fn spawn_slow_fetch(sim: &BackgroundSimulator, store: &Path) -> std::process::Child {
-    fetch_command(sim, store, &["--page-size", "10", "--throttle", "100/1s"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits (a minute at most) until `done` holds.
-fn wait_until(done: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !done() && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn channels_from_store(store: &Path) -> String {
-    run_ok(&[
-        "report",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--quiet",
-    ])
-}
-
-/// Every file under `dir`, as bytes.
-fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file())
-        .map(|entry| {
-            (
-                entry.path().display().to_string(),
-                std::fs::read(entry.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Lines of the raw archive (gzip NDJSON) and the ids in them.
-fn raw_ids(store: &Path) -> Vec<String> {
-    let mut ids = Vec::new();
-    for (path, bytes) in files_under(&store.join("raw")) {
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
-            &mut text,
-        )
-        .unwrap();
-        for line in text.lines() {
-            let value: serde_json::Value =
-                serde_json::from_str(line).unwrap_or_else(|_| panic!("{path}: {line}"));
-            ids.push(value["id"].as_str().unwrap().to_owned());
-        }
-    }
-    ids.sort();
-    ids
-}
-
-/// The ids Graph holds for the query: the sample's records of the SSPR service, each once.
-fn source_ids() -> Vec<String> {
-    let mut ids: Vec<String> = sample_records()
-        .iter()
-        .filter(|record| record["loggedByService"] == "Self-service Password Management")
-        .map(|record| record["id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-fn assert_store_equals_source(store: &Path) {
-    assert_channels(
-        &channels_from_store(store),
-        &truth()["channels"],
-        &["attempts", "completed", "users", "ips"],
-    );
-    assert_eq!(
-        raw_ids(store),
-        source_ids(),
-        "the raw archive holds every record exactly once"
-    );
-}
-
-fn assert_no_secret(outputs: &[&str], store: &Path) {
-    for text in outputs {
-        assert!(!text.contains(SECRET), "the client secret was printed");
-    }
-    for (path, bytes) in files_under(store) {
-        assert!(
-            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
-            "the client secret is in {path}"
-        );
-    }
-}
 
 #[test]
 fn a_clean_fetch_stores_every_record_once_under_the_throttle() {
@@ -266,11 +107,7 @@ fn a_fetch_killed_mid_way_is_completed_by_the_next_run() {
         stored_before > 0 && stored_before < source_ids().len(),
         "{stored_before}"
     );
-    let (code, _, stderr) = fetch(
-        &sim,
-        store.path(),
-        &["--page-size", "10", "--throttle", "100/1s"],
-    );
+    let (code, _, stderr) = fetch(&sim, store.path(), &SLOW);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("recovered a stale store lock"), "{stderr}");
     assert_store_equals_source(store.path());
@@ -378,13 +215,7 @@ fn exhausted_retries_name_the_last_graph_error() {
         stderr.contains("HTTP 500") && stderr.contains("request-id"),
         "{stderr}"
     );
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(store.path().join("state.json")).unwrap()).unwrap();
-    assert_eq!(
-        state["watermark"],
-        serde_json::Value::Null,
-        "the watermark must not move"
-    );
+    assert_eq!(watermark(store.path()), None, "the watermark must not move");
 }
 
 #[test]
@@ -403,10 +234,9 @@ fn http_is_refused_for_hosts_that_are_not_loopback() {
 }
 
 mod hand_made {
-    use super::super::fake_graph::{Answer, FakeGraph};
+    use super::super::common::outcome;
+    use super::super::fake_graph::{Answer, FakeGraph, RECORD};
     use super::*;
-
-    const RECORD: &str = r#"{"id":"r1","activityDateTime":"2026-10-01T08:00:00Z","correlationId":"c1","activityDisplayName":"Reset password (self-service)","result":"success"}"#;
 
     /// A fast-failing fetch from `graph` with the client secret.
     fn fetch_from(graph: &FakeGraph) -> (i32, String) {
@@ -415,23 +245,6 @@ mod hand_made {
             &["--throttle", "100/1s", "--retry-budget", "1s"],
             &[("AZURE_CLIENT_SECRET", SECRET)],
         )
-    }
-
-    #[test]
-    fn a_next_link_to_another_host_is_refused_and_never_followed() {
-        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)], 0);
-        let link = format!(
-            "{}/v1.0/auditLogs/directoryAudits?$skiptoken=x",
-            elsewhere.url()
-        );
-        let graph = FakeGraph::start(vec![Answer::page(RECORD, Some(&link))]);
-        let (code, stderr) = fetch_from(&graph);
-        assert_eq!(code, 6, "{stderr}");
-        assert!(
-            stderr.contains("not to the Graph host") && stderr.contains("refused"),
-            "{stderr}"
-        );
-        assert!(elsewhere.seen().is_empty(), "the other host was contacted");
     }
 
     #[test]
@@ -452,23 +265,6 @@ mod hand_made {
     }
 
     #[test]
-    fn a_redirect_is_not_followed_and_carries_no_token_away() {
-        let elsewhere = FakeGraph::start_on("127.0.0.2", vec![Answer::page(RECORD, None)], 0);
-        let graph = FakeGraph::start(vec![Answer {
-            status: 302,
-            headers: vec![(
-                "location",
-                format!("{}/v1.0/auditLogs/directoryAudits", elsewhere.url()),
-            )],
-            body: String::new(),
-        }]);
-        let (code, stderr) = fetch_from(&graph);
-        assert_eq!(code, 6, "{stderr}");
-        assert!(stderr.contains("HTTP 302"), "{stderr}");
-        assert!(elsewhere.seen().is_empty(), "the redirect was followed");
-    }
-
-    #[test]
     fn forbidden_fails_fast_with_graphs_code_message_and_request_id() {
         let graph = FakeGraph::start(vec![Answer {
             status: 403,
@@ -486,32 +282,11 @@ mod hand_made {
         assert_eq!(graph.seen().len(), 1, "403 is not retried");
     }
 
-    /// `ssprlens fetch` against `graph` signing in as `args` and `env` say (no client secret).
+    /// `ssprlens fetch` against `graph` into a fresh store, signing in as `args` and `env` say.
     fn fetch_signed_in(graph: &FakeGraph, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         let store = tempfile::tempdir().unwrap();
-        let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
-            .args([
-                "fetch",
-                "--store",
-                store.path().to_str().unwrap(),
-                "--graph-url",
-                &graph.url(),
-                "--authority-host",
-                &graph.url(),
-            ])
-            .args(WINDOW)
-            .args(args)
-            .env("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
-            .env("AZURE_CLIENT_ID", "app")
-            .env_remove("AZURE_CLIENT_SECRET")
-            .env_remove("AZURE_AUTHORITY_HOST")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let (code, _, stderr) = outcome(graph.fetch_command(store.path(), args, env));
+        (code, stderr)
     }
 
     #[test]
@@ -632,7 +407,10 @@ mod hand_made {
 
     #[test]
     fn a_transient_failure_of_the_token_endpoint_is_retried() {
-        let graph = FakeGraph::start_with_token_failures(vec![Answer::page(RECORD, None)], 1);
+        let graph = FakeGraph::start_with_token_answers(
+            vec![Answer::page(RECORD, None)],
+            vec![Answer::token_unavailable()],
+        );
         let (code, stderr) = fetch_from(&graph);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(graph.seen().len(), 1);

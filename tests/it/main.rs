@@ -3,6 +3,7 @@
 
 mod common;
 mod fake_graph;
+mod faults;
 mod fetch;
 mod generator;
 mod golden;
@@ -11,6 +12,7 @@ mod html;
 mod inputs;
 mod outputs;
 mod privacy;
+mod raw_servers;
 mod reports;
 mod rules;
 mod store;

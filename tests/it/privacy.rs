@@ -11,7 +11,9 @@ use std::process::Command as Process;
 use polars::prelude::*;
 use serde_json::Value;
 
-use super::common::{run_ok, sample, ssprlens};
+use ssprlens::simulator::SimulatorConfig;
+
+use super::common::{graph_command_at, run_ok, sample, simulator, ssprlens};
 
 const KEY: &str = "a0f3c1d9e8b7a6f5e4d3c2b1a0987654";
 const KEY_VARIABLE: &str = "SSPRLENS_PSEUDONYM_KEY";
@@ -134,6 +136,42 @@ fn no_person_or_address_reaches_any_report_or_export() {
             );
         }
         assert!(!text.contains(KEY), "{} shows the key", path.display());
+    }
+}
+
+#[test]
+fn the_scheduled_run_pseudonymises_every_report_it_writes() {
+    let sim = simulator(SimulatorConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let (store, out) = (dir.path().join("store"), dir.path().join("reports"));
+    let output = graph_command_at(
+        "run",
+        &sim.url(),
+        &sim.url(),
+        &store,
+        &["--out", out.to_str().unwrap(), "--pseudonymize"],
+    )
+    .env(KEY_VARIABLE, KEY)
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let users = std::fs::read_to_string(out.join("users.csv")).unwrap();
+    assert!(
+        users.contains(&python_pseudonym("user", "anna.tanaka@contoso.example")),
+        "{users}"
+    );
+    let identifiers = identifiers();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for identifier in &identifiers {
+            assert!(
+                !text.contains(identifier.as_str()),
+                "{} shows `{identifier}`",
+                path.display()
+            );
+        }
     }
 }
 

@@ -132,7 +132,8 @@ fn is_transient(err: &azure_core::Error) -> bool {
     false
 }
 
-/// An azure_core error as one line, Entra's AADSTS description included.
+/// An azure_core error as one line, Entra's AADSTS description and the underlying cause (a
+/// timeout, a refused connection) included.
 fn flatten(err: &azure_core::Error) -> String {
     let mut text = err.to_string();
     if let azure_core::error::ErrorKind::HttpResponse {
@@ -146,6 +147,14 @@ fn flatten(err: &azure_core::Error) -> String {
                 .map(|code| format!(" (error {code})"))
                 .unwrap_or_default()
         );
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -224,4 +233,31 @@ fn credential(
         }))
         .map_err(failed)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        for method in [
+            AuthMethod::ClientSecret(Secret::new("client-s3cret-value")),
+            AuthMethod::Certificate {
+                pkcs12: SecretBytes::new(b"client-s3cret-value".to_vec()),
+                password: Some(Secret::new("client-s3cret-value")),
+            },
+        ] {
+            let config = AuthConfig {
+                method,
+                tenant_id: Some("tenant".into()),
+                client_id: Some("app".into()),
+                authority: Url::parse("https://login.microsoftonline.com").unwrap(),
+                scope: "https://graph.microsoft.com/.default".into(),
+            };
+            let debug = format!("{config:?} {config:#?}");
+            assert!(debug.contains("tenant"), "{debug}");
+            assert!(!debug.contains("client-s3cret-value"), "{debug}");
+        }
+    }
 }

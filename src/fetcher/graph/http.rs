@@ -75,7 +75,9 @@ pub fn client(timeout: Duration, ca_cert: Option<&Path>) -> Result<reqwest::Clie
 
 /// azure_identity accepts only https authority hosts. For a loopback authority given as
 /// `http://`, the credential is configured with the https form and this transport turns the
-/// scheme back before sending; every other request goes out untouched.
+/// scheme back before sending; every other request goes out untouched. A redirect (never
+/// followed: the credentials go to the authority host only) is an error that names it, not an
+/// empty answer for azure_identity to misread.
 #[derive(Debug)]
 struct LoopbackPlainHttp {
     client: reqwest::Client,
@@ -84,13 +86,31 @@ struct LoopbackPlainHttp {
 #[async_trait::async_trait]
 impl HttpClient for LoopbackPlainHttp {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        if request.url().scheme() == "https" && is_loopback(request.url()) {
-            let mut plain = request.clone();
+        let mut sent = request.clone();
+        if sent.url().scheme() == "https" && is_loopback(sent.url()) {
             // Setting a special scheme to another special scheme always succeeds.
-            let _ = plain.url_mut().set_scheme("http");
-            return self.client.execute_request(&plain).await;
+            let _ = sent.url_mut().set_scheme("http");
         }
-        self.client.execute_request(request).await
+        let response = self.client.execute_request(&sent).await?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get_optional_str(&azure_core::http::headers::HeaderName::from_static(
+                    "location",
+                ))
+                .unwrap_or("nowhere")
+                .to_owned();
+            return Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                format!(
+                    "HTTP {} from {}: a redirect to {location}, not followed (credentials are only \
+                     sent to the authority host)",
+                    u16::from(response.status()),
+                    sent.url().origin().ascii_serialization()
+                ),
+            ));
+        }
+        Ok(response)
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use tracing::{debug, info};
 use url::Url;
 
-use super::auth::{AUTH_HINT, TokenSource};
+use super::auth::{AUTH_HINT, TokenError, TokenSource};
 use super::retry::{GraphError, RetryPolicy, Verdict, classify, snippet};
 use super::throttle::{Limiter, RateLimit};
 use super::{Cancel, FetchError};
@@ -98,7 +98,9 @@ pub struct Pager {
     limiter: Limiter,
     policy: RetryPolicy,
     graph_url: Url,
-    next: Option<Url>,
+    /// The next page to get, or why the last page's nextLink was refused: the records of that
+    /// page are handed out first.
+    next: Option<Result<Url, FetchError>>,
     seen: HashSet<String>,
     budget_left: Duration,
     stats: FetchStats,
@@ -136,7 +138,7 @@ impl Pager {
             limiter: Limiter::new(query.throttle),
             policy: query.retry,
             graph_url: query.graph_url.clone(),
-            next: Some(first),
+            next: Some(Ok(first)),
             seen: HashSet::new(),
             budget_left: query.retry.budget,
             stats: FetchStats::default(),
@@ -150,16 +152,17 @@ impl Pager {
 
     /// The next page, or `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<FetchedPage>, FetchError> {
-        let Some(url) = self.next.take() else {
+        let Some(next) = self.next.take() else {
             return Ok(None);
         };
+        let url = next?;
         let body = self.get_page(&url).await?;
         let page: PageBody<'_> =
             serde_json::from_slice(&body).expect("get_page returns parsed pages only");
         self.stats.pages += 1;
         let number = self.stats.pages;
         if let Some(link) = page.next_link.as_deref() {
-            self.next = Some(self.check_next_link(&url, link)?);
+            self.next = Some(self.check_next_link(&url, link));
         }
         let mut records = Vec::with_capacity(page.value.len());
         let mut rejects = Vec::new();
@@ -220,7 +223,8 @@ impl Pager {
             attempt += 1;
             let wait = self.limiter.delay(Instant::now());
             self.pause(wait).await?;
-            let failure = match self.tokens.token().await {
+            let tried = Instant::now();
+            let failure = match self.token().await? {
                 Ok(token) => {
                     self.limiter.sent(Instant::now());
                     self.stats.requests += 1;
@@ -281,11 +285,13 @@ impl Pager {
             }
             let wait = after.unwrap_or_else(|| self.policy.backoff(attempt));
             let pending_pause = self.limiter.delay(Instant::now());
-            let charged = wait.max(pending_pause);
+            // The failed try's own time counts too: a Graph that never answers costs a timeout
+            // per try, and the budget bounds the whole run.
+            let charged = tried.elapsed() + wait.max(pending_pause);
             if charged > self.budget_left {
                 return Err(FetchError::Exhausted(format!(
-                    "the retry budget ({}s) is spent; the last failure of {}: {why}",
-                    self.policy.budget.as_secs(),
+                    "the retry budget ({:?}) is spent; the last failure of {}: {why}",
+                    self.policy.budget,
                     describe(url)
                 )));
             }
@@ -297,6 +303,15 @@ impl Pager {
                 wait.as_secs_f64()
             );
             self.pause(wait).await?;
+        }
+    }
+
+    /// A token for the next try; `Err` is cancellation (a token endpoint that does not answer
+    /// must not hold up a signal until the request times out).
+    async fn token(&mut self) -> Result<Result<Secret, TokenError>, FetchError> {
+        tokio::select! {
+            token = self.tokens.token() => Ok(token),
+            () = self.cancel.cancelled() => Err(FetchError::Interrupted),
         }
     }
 
@@ -318,7 +333,7 @@ impl Pager {
         };
         let response = match response {
             Ok(response) => response,
-            Err(err) => return Ok(Err(TryFailure::Network(network_error(&err)))),
+            Err(err) => return Ok(Err(TryFailure::Network(network_error(err)))),
         };
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -328,24 +343,45 @@ impl Pager {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let (retry_after, request_id, content_type) = (
+        let (retry_after, request_id, content_type, location) = (
             header("retry-after"),
             header("request-id"),
             header("content-type"),
+            header("location"),
         );
         let body = tokio::select! {
             body = response.bytes() => body,
             () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
         };
         let body = match body {
-            Ok(body) => body.to_vec(),
+            Ok(body) => body,
             Err(err) => {
                 return Ok(Err(TryFailure::Network(format!(
                     "the answer was cut off: {}",
-                    network_error(&err)
+                    network_error(err)
                 ))));
             }
         };
+        let not_a_page = match serde_json::from_slice::<PageBody<'_>>(&body) {
+            Ok(_) if status == 200 => return Ok(Ok(body.to_vec())),
+            Ok(_) => None,
+            Err(err) => Some(err.to_string()),
+        };
+        // The body is quoted in messages from here on: an error page that echoes the request's
+        // headers (as some proxies' do) must not carry the token into them.
+        let secret = token.secret();
+        let body = without_token(&body, secret.as_bytes());
+        if (300..400).contains(&status) {
+            return Ok(Err(TryFailure::Verdict(Verdict::Fail(GraphError {
+                status,
+                code: None,
+                message: Some(format!(
+                    "a redirect to {}, not followed (the token is only sent to the Graph host)",
+                    location.as_deref().unwrap_or("nowhere")
+                )),
+                request_id,
+            }))));
+        }
         if status != 200 {
             return Ok(Err(TryFailure::Verdict(classify(
                 status,
@@ -354,15 +390,16 @@ impl Pager {
                 &body,
             ))));
         }
-        if let Err(err) = serde_json::from_slice::<PageBody<'_>>(&body) {
-            return Ok(Err(TryFailure::Network(format!(
-                "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {err}): {}",
-                content_type.as_deref().unwrap_or("no content type"),
-                body.len(),
-                snippet(&body)
-            ))));
-        }
-        Ok(Ok(body))
+        Ok(Err(TryFailure::Network(format!(
+            "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {}): {}",
+            content_type.as_deref().unwrap_or("no content type"),
+            body.len(),
+            String::from_utf8_lossy(&without_token(
+                not_a_page.unwrap_or_default().as_bytes(),
+                secret.as_bytes()
+            )),
+            snippet(&body)
+        ))))
     }
 
     /// Sleeps, unless the run is cancelled meanwhile.
@@ -378,6 +415,19 @@ impl Pager {
     }
 }
 
+/// `body` with every copy of `token` replaced by `<token>`.
+fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
+    let mut clean = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = memchr::memmem::find(rest, token).filter(|_| !token.is_empty()) {
+        clean.extend_from_slice(&rest[..at]);
+        clean.extend_from_slice(b"<token>");
+        rest = &rest[at + token.len()..];
+    }
+    clean.extend_from_slice(rest);
+    clean
+}
+
 /// A refusal that retrying cannot fix. 401 after a renewal and 403 are authorisation problems.
 fn refusal(error: GraphError) -> FetchError {
     match error.status {
@@ -386,7 +436,10 @@ fn refusal(error: GraphError) -> FetchError {
     }
 }
 
-fn network_error(err: &reqwest::Error) -> String {
+/// A failed request's kind and causes; its URL is left out (messages name the request without
+/// its query, see [`describe`]).
+fn network_error(err: reqwest::Error) -> String {
+    let err = err.without_url();
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
@@ -395,7 +448,7 @@ fn network_error(err: &reqwest::Error) -> String {
         "network error"
     };
     let mut text = format!("{kind}: {err}");
-    let mut source = std::error::Error::source(err);
+    let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();

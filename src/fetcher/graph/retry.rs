@@ -1,6 +1,6 @@
 //! The retry policy as data: every Graph answer is classified once — use it, retry it (after
 //! `Retry-After` or a backoff), renew the token and retry, or fail with Graph's own error — and
-//! every wait is charged to one budget for the whole run.
+//! every failed try and every wait is charged to one budget for the whole run.
 
 use std::fmt;
 use std::time::Duration;
@@ -150,7 +150,7 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// The largest backoff.
     pub cap: Duration,
-    /// Total time the run may spend waiting to retry.
+    /// Total time the run may lose to failures: failed tries and the waits before retries.
     pub budget: Duration,
 }
 
