@@ -46,6 +46,17 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `ssprlens import` of `input` into `store`; returns (exit code, stdout, stderr).
+pub fn import(store: &Path, input: &Path) -> (i32, String, String) {
+    run(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ])
+}
+
 /// Runs `ssprlens` and insists on success.
 pub fn run_ok(args: &[&str]) -> String {
     let (code, stdout, stderr) = run(args);
@@ -233,7 +244,8 @@ pub fn wait_until(done: impl Fn() -> bool) {
     }
 }
 
-fn channels_from_store(store: &Path) -> String {
+/// The `channels` report of a store, as CSV.
+pub fn channels_from_store(store: &Path) -> String {
     run_ok(&[
         "report",
         "--store",

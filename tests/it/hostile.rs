@@ -13,7 +13,7 @@ use flate2::write::GzEncoder;
 use polars::prelude::{CsvReadOptions, ParquetReader, SerReader};
 use serde_json::{Value, json};
 
-use super::common::{assert_channels, csv_rows, run, sample, ssprlens, truth};
+use super::common::{assert_channels, csv_rows, import, run, sample, ssprlens, truth};
 
 const COUNTED: [&str; 4] = ["attempts", "completed", "users", "ips"];
 
@@ -592,13 +592,7 @@ fn hostile_text_is_neutralised_in_csv_stripped_for_display_and_verbatim_in_data_
 
     // The raw archive of the store: the records byte for byte.
     let store = dir.path().join("store");
-    let (code, _, stderr) = run(&[
-        "import",
-        "--store",
-        store.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = import(&store, &input);
     assert_eq!(code, 0, "{stderr}");
     let mut archived = Vec::new();
     for entry in walkdir::WalkDir::new(store.join("raw")) {

@@ -1,35 +1,19 @@
 //! Export files imported into the history store report like the files themselves.
 
-use super::common::{assert_channels, run, run_ok, sample, truth};
+use super::common::{assert_channels, channels_from_store, import, run, run_ok, sample, truth};
 
 #[test]
 fn imported_exports_report_the_ground_truth_and_import_once() {
     let store = tempfile::tempdir().unwrap();
     let store = store.path().join("store");
-    let import = |input: &str| {
-        run(&[
-            "import",
-            "--store",
-            store.to_str().unwrap(),
-            "--input",
-            input,
-        ])
-    };
-    let (code, _, stderr) = import(sample("shapes").to_str().unwrap());
+    let (code, _, stderr) = import(&store, &sample("shapes"));
     // shapes/ holds with-errors.ndjson.gz: its three bad lines are rejects (exit 4), the rest is stored.
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("3 records were rejected"), "{stderr}");
-    let (code, _, stderr) = import(sample("audit.ndjson").to_str().unwrap());
+    let (code, _, stderr) = import(&store, &sample("audit.ndjson"));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("imported 0 records"), "{stderr}");
-    let csv = run_ok(&[
-        "report",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--quiet",
-    ]);
+    let csv = channels_from_store(&store);
     assert_channels(
         &csv,
         &truth()["channels"],
@@ -129,31 +113,18 @@ fn the_store_exports_and_rejects_are_owner_only_whatever_the_umask() {
 fn a_store_written_by_a_newer_version_is_refused_not_misread() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let (code, _, stderr) = run(&[
-        "import",
-        "--store",
-        store.to_str().unwrap(),
-        "--input",
-        sample("audit.ndjson").to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = import(&store, &sample("audit.ndjson"));
     assert_eq!(code, 0, "{stderr}");
     let state_path = store.join("state.json");
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
     state["format"] = serde_json::json!(99);
     std::fs::write(&state_path, state.to_string()).unwrap();
-    for args in [
-        vec!["report", "--store", store.to_str().unwrap()],
-        vec![
-            "import",
-            "--store",
-            store.to_str().unwrap(),
-            "--input",
-            sample("audit.ndjson").to_str().unwrap(),
-        ],
+    for (code, stdout, stderr) in [
+        run(&["report", "--store", store.to_str().unwrap()]),
+        import(&store, &sample("audit.ndjson")),
     ] {
-        let (code, stdout, stderr) = run(&args);
-        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert_eq!(code, 1, "{stderr}");
         assert!(stdout.is_empty());
         assert!(
             stderr.contains("written by a newer ssprlens (format 99"),
