@@ -93,12 +93,13 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(unreadable)?;
-    let mut input = BufReader::with_capacity(READ_BUFFER, file);
-    let is_gzip = input
-        .fill_buf()
-        .map_err(unreadable)?
-        .starts_with(&[0x1f, 0x8b]);
+    decompressed(File::open(path).map_err(unreadable)?).map_err(unreadable)
+}
+
+/// Buffers `input`, decompressing it when its first bytes are gzip's magic number.
+pub fn decompressed<'a>(input: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
+    let mut input = BufReader::with_capacity(READ_BUFFER, input);
+    let is_gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if is_gzip {
         Box::new(BufReader::with_capacity(
             READ_BUFFER,

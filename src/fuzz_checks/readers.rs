@@ -1,0 +1,107 @@
+//! Checks on the export readers: whole files (gzip or not, any JSON shape) and the framer.
+
+use std::io::{self, BufRead, Read};
+
+use crate::fetcher::files::{self, Item};
+use crate::fetcher::framer::{Framer, Piece};
+
+/// Reads `data` as an export file, as `ssprlens` reads one from disk. Every record handed out
+/// decodes again from its own verbatim bytes to the same record and has an id; items come in
+/// file order (line 0 marks a reject of the whole file).
+pub fn read_export(data: &[u8]) {
+    let input = files::decompressed(data).expect("a byte slice reads without error");
+    let mut last_line = 0;
+    files::read_stream(input, &mut |item| {
+        let line = match item {
+            Item::Record {
+                record,
+                line,
+                bytes,
+            } => {
+                assert_eq!(
+                    files::decode(bytes).as_ref(),
+                    Ok(&record),
+                    "a record's verbatim bytes decode to another record"
+                );
+                assert!(
+                    record.id.as_deref().is_some_and(|id| !id.trim().is_empty()),
+                    "a record without id: {record:?}"
+                );
+                line
+            }
+            Item::Reject { line, .. } => line,
+        };
+        if line != 0 {
+            assert!(line >= last_line, "line {line} after line {last_line}");
+            last_line = line;
+        }
+    });
+}
+
+/// The framer's pieces do not depend on how the input is cut into reads: the first byte of
+/// `data` picks a read size, the rest is the input, framed in one read and in reads of that size.
+pub fn framer_chunks(data: &[u8]) {
+    let Some((&size, input)) = data.split_first() else {
+        return;
+    };
+    let whole = frame(Reads::new(input, input.len().max(1)));
+    let cut = frame(Reads::new(input, usize::from(size % 16) + 1));
+    assert_eq!(whole, cut, "framing depends on read boundaries");
+}
+
+/// A piece with its bytes owned, to compare two framings.
+#[derive(Debug, PartialEq)]
+enum OwnedPiece {
+    Record(Vec<u8>, u64),
+    Reject(Vec<u8>, u64, String),
+}
+
+fn frame(input: impl BufRead) -> (Vec<OwnedPiece>, u64) {
+    let mut pieces = Vec::new();
+    let values = Framer::new().scan_reader(input, &mut |piece| {
+        pieces.push(match piece {
+            Piece::Record { bytes, line } => {
+                assert!(!bytes.is_empty(), "an empty record at line {line}");
+                OwnedPiece::Record(bytes.to_vec(), line)
+            }
+            Piece::Reject {
+                bytes,
+                line,
+                reason,
+            } => OwnedPiece::Reject(bytes.to_vec(), line, reason),
+        })
+    });
+    (pieces, values)
+}
+
+/// A reader that hands out its input `size` bytes at a time.
+struct Reads<'a> {
+    input: &'a [u8],
+    size: usize,
+}
+
+impl<'a> Reads<'a> {
+    fn new(input: &'a [u8], size: usize) -> Self {
+        Reads { input, size }
+    }
+}
+
+impl Read for Reads<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let len = available.len().min(buf.len());
+        buf[..len].copy_from_slice(&available[..len]);
+        self.consume(len);
+        Ok(len)
+    }
+}
+
+impl BufRead for Reads<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(&self.input[..self.size.min(self.input.len())])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.input = &self.input[amount..];
+    }
+}
