@@ -94,7 +94,8 @@ const MAX_ROWS: usize = 64;
 pub struct Row {
     pub correlation: u8,
     pub activity: u8,
-    /// Minutes after 08:00 on 2026-10-01; 240 and more: no time.
+    /// Minutes after 08:00 on 2026-10-01, modulo 16 so that rows often share a time (the
+    /// tie-breaks matter); 224 and more: no time.
     pub minute: u8,
     pub result: u8,
     pub step_text: u8,
@@ -131,10 +132,8 @@ impl Row {
     /// The row as one NDJSON line in Graph's shape, with record id `r<id>`.
     pub fn to_json(&self, id: usize) -> String {
         let pick = |list: &[&'static str], index: u8| list[usize::from(index) % list.len()];
-        let time = (self.minute < 240).then(|| {
-            let minute = u32::from(self.minute);
-            format!("2026-10-01T{:02}:{:02}:00Z", 8 + minute / 60, minute % 60)
-        });
+        let time = (self.minute < 224)
+            .then(|| format!("2026-10-01T08:{:02}:00Z", self.minute % 16));
         let user = pick(&USERS, self.user);
         let ip_address = pick(&IP_ADDRESSES, self.ip_address);
         let activity = pick(&ACTIVITIES, self.activity);
