@@ -52,6 +52,7 @@ files = {
 for name, data in files.items():
     write("read_export", name, data)
     write("read_export", name + ".gz", gzip.compress(data, mtime=0))
+    write("parallel_reader", name, data)
     write("framer_chunks", name, bytes([random.randrange(256)]) + data)
 for n, record in enumerate(records):
     write("lean_vs_full", f"record-{n:02}", record)

@@ -10,8 +10,9 @@ pub mod transformer;
 
 /// Every fuzz target: its name (the binary under `fuzz/fuzz_targets/` and the folder under
 /// `fuzz/corpus/`) and its check.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, fn(&[u8])); 7] = [
     ("read_export", readers::read_export),
+    ("parallel_reader", readers::parallel_matches_sequential),
     ("framer_chunks", readers::framer_chunks),
     ("lean_vs_full", decoders::lean_agrees_with_full),
     ("normalize", transformer::normalize_record),

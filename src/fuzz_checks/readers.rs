@@ -1,9 +1,11 @@
-//! Checks on the export readers: whole files (gzip or not, any JSON shape) and the framer.
+//! Checks on the export readers: whole files (gzip or not, any JSON shape), the parallel reader
+//! of line-delimited files against the sequential one, and the framer.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Write};
 
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::framer::{Framer, Piece};
+use crate::fetcher::parallel::{Sink, read_file_parallel};
 
 /// Reads `data` as an export file, as `ssprlens` reads one from disk. Every record handed out
 /// decodes again from its own verbatim bytes to the same record and has an id; items come in
@@ -36,6 +38,41 @@ pub fn read_export(data: &[u8]) {
             last_line = line;
         }
     });
+}
+
+/// Read from a file, the parallel reader finds the records the sequential reader finds (same
+/// ids, same lines) and rejects the same lines.
+pub fn parallel_matches_sequential(data: &[u8]) {
+    let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
+    file.write_all(data).expect("writing a temporary file");
+    let mut sequential = Found::default();
+    files::read_file(file.path(), &mut |item| sequential.item(item)).expect("the file reads");
+    let mut parallel = Found::default();
+    for found in read_file_parallel(file.path(), 2, Found::default).expect("the file reads") {
+        parallel.records.extend(found.records);
+        parallel.rejects.extend(found.rejects);
+    }
+    parallel.records.sort();
+    parallel.rejects.sort();
+    assert_eq!(parallel, sequential);
+}
+
+/// Record ids and reject lines, by line.
+#[derive(Debug, Default, PartialEq)]
+struct Found {
+    records: Vec<(u64, String)>,
+    rejects: Vec<u64>,
+}
+
+impl Sink for Found {
+    fn item(&mut self, item: Item<'_>) {
+        match item {
+            Item::Record { record, line, .. } => {
+                self.records.push((line, record.id.unwrap_or_default()))
+            }
+            Item::Reject { line, .. } => self.rejects.push(line),
+        }
+    }
 }
 
 /// The framer's pieces do not depend on how the input is cut into reads: the first byte of
