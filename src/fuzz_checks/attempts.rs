@@ -132,8 +132,8 @@ impl Row {
     /// The row as one NDJSON line in Graph's shape, with record id `r<id>`.
     pub fn to_json(&self, id: usize) -> String {
         let pick = |list: &[&'static str], index: u8| list[usize::from(index) % list.len()];
-        let time = (self.minute < 224)
-            .then(|| format!("2026-10-01T08:{:02}:00Z", self.minute % 16));
+        let time =
+            (self.minute < 224).then(|| format!("2026-10-01T08:{:02}:00Z", self.minute % 16));
         let user = pick(&USERS, self.user);
         let ip_address = pick(&IP_ADDRESSES, self.ip_address);
         let activity = pick(&ACTIVITIES, self.activity);
@@ -204,8 +204,8 @@ pub fn ndjson(rows: &[Row]) -> Vec<String> {
 pub fn read_events(lines: &[String]) -> Vec<Event> {
     let file = write_lines(lines);
     let mut rejects = RejectLog::open(None).expect("no rejects file to open");
-    let (events, _) = read_files(&[file.path().to_path_buf()], &mut rejects)
-        .expect("a file just written reads");
+    let (events, _) =
+        read_files(&[file.path().to_path_buf()], &mut rejects).expect("a file just written reads");
     assert_no_rejects(&rejects, lines);
     events
 }
@@ -290,7 +290,11 @@ pub fn assert_attempt_invariants(attempts: &[Attempt], events: &[Event]) {
         let (Some(furthest), Some(state)) = (attempt.furthest_step, attempt.final_state) else {
             panic!("a self-service attempt without funnel: {attempt:?}");
         };
-        assert_eq!(attempt.completed, state == FinalState::Completed, "{attempt:?}");
+        assert_eq!(
+            attempt.completed,
+            state == FinalState::Completed,
+            "{attempt:?}"
+        );
         if attempt.kind == AttemptKind::Reset && attempt.completed {
             assert_eq!(furthest, FunnelStep::Completed, "{attempt:?}");
         }

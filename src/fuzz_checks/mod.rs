@@ -8,9 +8,12 @@ pub mod decoders;
 pub mod readers;
 pub mod transformer;
 
+/// A fuzz target's check: panics when an invariant breaks on `data`.
+pub type Check = fn(data: &[u8]);
+
 /// Every fuzz target: its name (the binary under `fuzz/fuzz_targets/` and the folder under
 /// `fuzz/corpus/`) and its check.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("read_export", readers::read_export),
     ("parallel_reader", readers::parallel_matches_sequential),
     ("framer_chunks", readers::framer_chunks),

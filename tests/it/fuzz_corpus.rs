@@ -5,14 +5,14 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use ssprlens::fuzz_checks::TARGETS;
+use ssprlens::fuzz_checks::{Check, TARGETS};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
 
 /// Runs `check` on every file of `dir`; returns how many ran and the files whose check panicked.
-fn replay(dir: &Path, check: fn(&[u8])) -> (usize, Vec<PathBuf>) {
+fn replay(dir: &Path, check: Check) -> (usize, Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (0, Vec::new());
     };
@@ -56,8 +56,15 @@ fn every_check_is_a_fuzz_target() {
         let source = fuzz_dir().join("fuzz_targets").join(format!("{target}.rs"));
         let text = std::fs::read_to_string(&source)
             .unwrap_or_else(|err| panic!("{}: {err}", source.display()));
-        assert!(text.contains("ssprlens::fuzz_checks::"), "{}", source.display());
+        assert!(
+            text.contains("ssprlens::fuzz_checks::"),
+            "{}",
+            source.display()
+        );
         let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
-        assert!(manifest.contains(&format!("name = \"{target}\"")), "{target}");
+        assert!(
+            manifest.contains(&format!("name = \"{target}\"")),
+            "{target}"
+        );
     }
 }
