@@ -451,7 +451,14 @@ impl<'a> Cursor<'a> {
         match self.peek()? {
             b'"' => self.string().map(|text| Some(Scalar::Text(text))),
             b'n' => self.eat_literal(b"null").map(|()| None),
-            b't' | b'f' | b'-' | b'0'..=b'9' => self.skip(4).map(|()| Some(Scalar::Other)),
+            b't' | b'f' => self.skip(4).map(|()| Some(Scalar::Other)),
+            b'-' | b'0'..=b'9' => {
+                let start = self.at;
+                self.number()?;
+                // The full decoder reads this number and rejects one beyond f64's range.
+                let magnitude = self.text.get(start..self.at)?.parse::<f64>().ok()?.abs();
+                (magnitude < 1e300).then_some(Some(Scalar::Other))
+            }
             _ => None,
         }
     }
