@@ -343,6 +343,26 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_split_across_gzip_members_is_skipped() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut gzip = Vec::new();
+        for member in [&b"\xEF"[..], b"\xBB\xBF{\"id\":\"a\"}\n"] {
+            let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+            encoder.write_all(member).unwrap();
+            gzip.extend(encoder.finish().unwrap());
+        }
+        let mut items = Vec::new();
+        read_stream(decompressed(&gzip[..]).unwrap(), &mut |item| {
+            items.push(match item {
+                Item::Record { record, line, .. } => (line, record.id.unwrap()),
+                Item::Reject { line, reason, .. } => (line, reason),
+            })
+        });
+        assert_eq!(items, [(1, "a".to_owned())]);
+    }
+
+    #[test]
     fn truncated_gzip_keeps_what_came_before() {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
