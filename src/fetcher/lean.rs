@@ -65,6 +65,8 @@ pub fn decode(line: &[u8]) -> Option<AuditRecord> {
             "targetResources" => record.target_resources = cursor.targets()?,
             "additionalDetails" => record.additional_details = cursor.details()?,
             "properties" => return None,
+            "value" => cursor.not_a_record_array()?,
+            "records" => cursor.not_a_record_array()?,
             _ => cursor.skip(0)?,
         );
         Some(())
@@ -258,6 +260,15 @@ impl<'a> Cursor<'a> {
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
+    }
+
+    /// Skips the value of a top-level `value` or `records` key; an array there makes the object
+    /// an envelope of records (a Graph page, an Azure Monitor batch), which the framer splits.
+    fn not_a_record_array(&mut self) -> Option<()> {
+        if self.peek()? == b'[' {
+            return None;
+        }
+        self.skip(0)
     }
 
     /// A number, by JSON's grammar.
