@@ -93,12 +93,13 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(unreadable)?;
-    let mut input = BufReader::with_capacity(READ_BUFFER, file);
-    let is_gzip = input
-        .fill_buf()
-        .map_err(unreadable)?
-        .starts_with(&[0x1f, 0x8b]);
+    decompressed(File::open(path).map_err(unreadable)?).map_err(unreadable)
+}
+
+/// Buffers `input`, decompressing it when its first bytes are gzip's magic number.
+pub fn decompressed<'a>(input: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
+    let mut input = BufReader::with_capacity(READ_BUFFER, input);
+    let is_gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if is_gzip {
         Box::new(BufReader::with_capacity(
             READ_BUFFER,
@@ -339,6 +340,26 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ids, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_split_across_gzip_members_is_skipped() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut gzip = Vec::new();
+        for member in [&b"\xEF"[..], b"\xBB\xBF{\"id\":\"a\"}\n"] {
+            let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+            encoder.write_all(member).unwrap();
+            gzip.extend(encoder.finish().unwrap());
+        }
+        let mut items = Vec::new();
+        read_stream(decompressed(&gzip[..]).unwrap(), &mut |item| {
+            items.push(match item {
+                Item::Record { record, line, .. } => (line, record.id.unwrap()),
+                Item::Reject { line, reason, .. } => (line, reason),
+            })
+        });
+        assert_eq!(items, [(1, "a".to_owned())]);
     }
 
     #[test]

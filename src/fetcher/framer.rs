@@ -116,7 +116,7 @@ impl Framer {
     /// stream, a device error) ends the scan as a reject at the line reached. Returns how many
     /// complete top-level JSON values the input held (an empty Graph page is one, with no record).
     pub fn scan_reader(mut self, mut input: impl BufRead, emit: &mut dyn FnMut(Piece<'_>)) -> u64 {
-        let mut first = true;
+        let mut byte_order_mark = ByteOrderMark::default();
         loop {
             let buffer = match input.fill_buf() {
                 Ok([]) => break,
@@ -124,6 +124,7 @@ impl Framer {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => {
                     let line = self.line;
+                    self.scan(byte_order_mark.unfinished(), emit);
                     self.finish(emit);
                     emit(Piece::Reject {
                         bytes: &[],
@@ -134,14 +135,12 @@ impl Framer {
                 }
             };
             let len = buffer.len();
-            let bytes = if std::mem::take(&mut first) {
-                buffer.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buffer)
-            } else {
-                buffer
-            };
-            self.scan(bytes, emit);
+            let (not_a_mark, rest) = byte_order_mark.strip(buffer);
+            self.scan(not_a_mark, emit);
+            self.scan(rest, emit);
             input.consume(len);
         }
+        self.scan(byte_order_mark.unfinished(), emit);
         self.finish(emit);
         self.values
     }
@@ -497,6 +496,47 @@ impl Framer {
     }
 }
 
+/// Skips the UTF-8 byte order mark at the start of the input, however the reads split it.
+#[derive(Default)]
+struct ByteOrderMark {
+    /// How many of its bytes the input began with so far.
+    matched: usize,
+    /// The input is known to begin with the whole mark or not with it.
+    decided: bool,
+}
+
+impl ByteOrderMark {
+    const BYTES: &'static [u8] = b"\xEF\xBB\xBF";
+
+    /// Splits the next read into what proved not to be a mark after all (bytes of earlier
+    /// reads, to scan first) and the rest of the read, without the mark.
+    fn strip<'a>(&mut self, read: &'a [u8]) -> (&'static [u8], &'a [u8]) {
+        if self.decided {
+            return (&[], read);
+        }
+        let wanted = &Self::BYTES[self.matched..];
+        let take = wanted.len().min(read.len());
+        if read[..take] == wanted[..take] {
+            self.matched += take;
+            self.decided = self.matched == Self::BYTES.len();
+            return (&[], &read[take..]);
+        }
+        self.decided = true;
+        (&Self::BYTES[..self.matched], read)
+    }
+
+    /// At the end of the input: the start of a mark it ended in, which was input after all.
+    fn unfinished(&mut self) -> &'static [u8] {
+        let held = if self.decided {
+            &[][..]
+        } else {
+            &Self::BYTES[..self.matched]
+        };
+        self.decided = true;
+        held
+    }
+}
+
 fn is_bare_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'+' | b'.')
 }
@@ -592,6 +632,24 @@ mod tests {
             pieces += 1;
         });
         assert_eq!(pieces, 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_split_over_reads_is_skipped() {
+        let records_read_bytewise = |input: &[u8]| {
+            let mut records = Vec::new();
+            let reader = io::BufReader::with_capacity(1, input);
+            Framer::new().scan_reader(reader, &mut |piece| match piece {
+                Piece::Record { bytes, line } => records.push((line, bytes.to_vec())),
+                Piece::Reject { reason, .. } => panic!("{reason}"),
+            });
+            records
+        };
+        assert_eq!(
+            records_read_bytewise(b"\xEF\xBB\xBF{\"id\":\"a\"}\n"),
+            [(1, b"{\"id\":\"a\"}".to_vec())]
+        );
+        assert_eq!(records_read_bytewise(b"\xEF\xBB\xBF"), []);
     }
 
     #[test]

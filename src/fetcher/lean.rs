@@ -65,6 +65,8 @@ pub fn decode(line: &[u8]) -> Option<AuditRecord> {
             "targetResources" => record.target_resources = cursor.targets()?,
             "additionalDetails" => record.additional_details = cursor.details()?,
             "properties" => return None,
+            "value" => cursor.not_a_record_array()?,
+            "records" => cursor.not_a_record_array()?,
             _ => cursor.skip(0)?,
         );
         Some(())
@@ -260,6 +262,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Skips the value of a top-level `value` or `records` key; an array there makes the object
+    /// an envelope of records (a Graph page, an Azure Monitor batch), which the framer splits.
+    fn not_a_record_array(&mut self) -> Option<()> {
+        if self.peek()? == b'[' {
+            return None;
+        }
+        self.skip(0)
+    }
+
     /// A number, by JSON's grammar.
     fn number(&mut self) -> Option<()> {
         let digits = |cursor: &mut Self| {
@@ -451,7 +462,14 @@ impl<'a> Cursor<'a> {
         match self.peek()? {
             b'"' => self.string().map(|text| Some(Scalar::Text(text))),
             b'n' => self.eat_literal(b"null").map(|()| None),
-            b't' | b'f' | b'-' | b'0'..=b'9' => self.skip(4).map(|()| Some(Scalar::Other)),
+            b't' | b'f' => self.skip(4).map(|()| Some(Scalar::Other)),
+            b'-' | b'0'..=b'9' => {
+                let start = self.at;
+                self.number()?;
+                // The full decoder reads this number and rejects one beyond f64's range.
+                let magnitude = self.text.get(start..self.at)?.parse::<f64>().ok()?.abs();
+                (magnitude < 1e300).then_some(Some(Scalar::Other))
+            }
             _ => None,
         }
     }

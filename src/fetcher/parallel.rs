@@ -4,9 +4,9 @@
 //!
 //! One thread reads (and decompresses) the file in blocks cut at line ends; worker threads
 //! decode the lines of a block and hand records and rejects to a sink of their own, which the
-//! caller merges afterwards. A line that is not a record on its own (an Event Hub batch on one
-//! line, a broken line) goes through the [`Framer`], exactly as the single-threaded reader would
-//! treat it. Input that is not line-delimited (pretty-printed pages, arrays) is read by the
+//! caller merges afterwards. A line the lean decoder declines (an Event Hub batch on one line, a
+//! diagnostic record, a broken line) goes through the [`Framer`] and the full decoder, exactly as
+//! the single-threaded reader would treat it. Input that is not line-delimited (pretty-printed pages, arrays) is read by the
 //! single-threaded reader. Memory holds a few blocks per worker, never the file.
 
 use std::io::{self, BufRead, Cursor, Read};
@@ -175,13 +175,14 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
             line
         };
         if !line.trim_ascii().is_empty() {
-            match lean::decode(line).map(Ok).unwrap_or_else(|| decode(line)) {
-                Ok(record) => sink.item(Item::Record {
+            match lean::decode(line) {
+                Some(record) => sink.item(Item::Record {
                     record,
                     line: line_number,
                     bytes: line,
                 }),
-                Err(_) => frame_line(line, line_number, sink),
+                // As the single-threaded reader would: the line may be an envelope of records.
+                None => frame_line(line, line_number, sink),
             }
         }
         line_number += 1;

@@ -1,10 +1,12 @@
 //! The integration tests: the real `ssprlens` binary on real files. One test binary (each links
 //! polars), one module per area.
 
+mod attempt_properties;
 mod common;
 mod fake_graph;
 mod faults;
 mod fetch;
+mod fuzz_corpus;
 mod generator;
 mod golden;
 mod hostile;
