@@ -1,6 +1,6 @@
 //! Reads a line-delimited export (NDJSON, Azure Monitor storage blobs) with several threads, for
-//! the attempts: records come from the [`lean`] decoder where it applies, so they carry the fields
-//! attempts read and may lack the others (display names, other additionalDetails).
+//! the attempts: records come from the [`lean`] decoder where it applies, as views of the fields
+//! attempts read borrowed from the line, and from the full decoder otherwise.
 //!
 //! One thread reads (and decompresses) the file in blocks cut at line ends; worker threads
 //! decode the lines of a block and hand records and rejects to a sink of their own, which the
@@ -18,6 +18,7 @@ use std::thread;
 use super::files::{InputError, Item, decode, open, read_stream};
 use super::framer::{Framer, Piece};
 use super::lean;
+use crate::model::RecordView;
 
 /// Bytes per block handed to a worker.
 const BLOCK: usize = 1 << 20;
@@ -27,6 +28,8 @@ const PROBE: usize = 16 << 20;
 /// Receives what a reader finds; one per worker.
 pub trait Sink: Send {
     fn item(&mut self, item: Item<'_>);
+    /// A record the lean decoder read from the line `bytes`, which starts on line `line`.
+    fn view(&mut self, record: RecordView<'_>, line: u64, bytes: &[u8]);
 }
 
 /// Reads `path` with `workers` threads; returns the sinks (one per worker, plus the reader's own
@@ -175,13 +178,16 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
             line
         };
         if !line.trim_ascii().is_empty() {
-            match lean::decode(line).map(Ok).unwrap_or_else(|| decode(line)) {
-                Ok(record) => sink.item(Item::Record {
-                    record,
-                    line: line_number,
-                    bytes: line,
-                }),
-                Err(_) => frame_line(line, line_number, sink),
+            match lean::decode(line) {
+                Some(record) => sink.view(record, line_number, line),
+                None => match decode(line) {
+                    Ok(record) => sink.item(Item::Record {
+                        record,
+                        line: line_number,
+                        bytes: line,
+                    }),
+                    Err(_) => frame_line(line, line_number, sink),
+                },
             }
         }
         line_number += 1;
