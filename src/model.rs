@@ -84,10 +84,18 @@ pub enum DetailKey {
 impl DetailKey {
     pub fn of(key: &str) -> Self {
         let is = |name: &str| {
-            key.chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_lowercase)
-                .eq(name.chars())
+            if key.is_ascii() {
+                // Every key Entra writes: compared byte by byte, no decoding.
+                key.bytes()
+                    .filter(|&byte| !char::from(byte).is_whitespace())
+                    .map(|byte| byte.to_ascii_lowercase())
+                    .eq(name.bytes())
+            } else {
+                key.chars()
+                    .filter(|c| !c.is_whitespace())
+                    .flat_map(char::to_lowercase)
+                    .eq(name.chars())
+            }
         };
         if is("clienttype") {
             DetailKey::ClientType
@@ -287,6 +295,43 @@ pub struct EventView<'a> {
     pub ip_address: Option<Cow<'a, str>>,
     pub client_type: Option<Cow<'a, str>>,
     pub user_agent: Option<Cow<'a, str>>,
+}
+
+/// What an [`Event`] holds besides the fields of its [`EventView`]: what only the `events`
+/// table shows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EventExtras {
+    pub service: Option<String>,
+    pub category: Option<String>,
+    pub initiator_app: Option<String>,
+    pub details: Vec<(String, String)>,
+}
+
+impl EventView<'_> {
+    /// The whole event: the view's fields owned (the IP address as it is), and `extras`.
+    pub fn into_event(self, extras: EventExtras) -> Event {
+        let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
+        Event {
+            id: self.id.into_owned(),
+            time: self.time,
+            service: extras.service,
+            category: extras.category,
+            activity: owned(self.activity),
+            kind: self.kind,
+            result: owned(self.result),
+            result_reason: owned(self.result_reason),
+            correlation_id: owned(self.correlation_id),
+            initiator_upn: owned(self.initiator_upn),
+            initiator_id: owned(self.initiator_id),
+            initiator_app: extras.initiator_app,
+            target_upn: owned(self.target_upn),
+            target_id: owned(self.target_id),
+            ip_address: owned(self.ip_address),
+            client_type: owned(self.client_type),
+            user_agent: owned(self.user_agent),
+            details: extras.details,
+        }
+    }
 }
 
 impl Event {

@@ -212,6 +212,31 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
     Ok(Store::open_for_reading(dir)?.read_events(store_days(window))?)
 }
 
+/// The store's events for a window folded straight into attempts, with every core, each id
+/// once: what reports of `attempts` alone need. Same attempts as [`read_store`] +
+/// [`build_attempts`]. (The store holds an id once, so which copy of a repeated one is read
+/// does not matter.)
+fn fold_store(dir: &Path, window: &Window) -> Result<(AttemptBuilder, ReadStats), Error> {
+    let seen = SeenIds::new();
+    let folds = Store::open_for_reading(dir)?.fold_views(
+        store_days(window),
+        || (AttemptBuilder::default(), 0u64),
+        |(attempts, records), event| {
+            if seen.insert(&event.id) {
+                *records += 1;
+                attempts.add(&event);
+            }
+        },
+    )?;
+    let mut attempts = AttemptBuilder::default();
+    let mut stats = ReadStats::default();
+    for (fold, records) in folds {
+        attempts.merge(fold);
+        stats.records += records;
+    }
+    Ok((attempts, stats))
+}
+
 /// The store partitions a window needs: its days and one more on each side, which keeps
 /// attempts crossing its edges whole.
 fn store_days(window: &Window) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
@@ -392,25 +417,15 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             (tables(events, &config.rules, window, settings)?, stats)
         }
         Source::Store(dir) => {
-            let mut attempts = AttemptBuilder::default();
-            let mut stats = ReadStats::default();
-            Store::open_for_reading(dir)?.for_each_event(store_days(window), |event| {
-                stats.records += 1;
-                attempts.add(&event.view());
-            })?;
+            let (attempts, stats) = fold_store(dir, window)?;
             info!(
                 "read {} events from the store {}",
                 stats.records,
                 dir.display()
             );
+            let attempts = attempts.finish(&config.rules);
             (
-                assemble(
-                    Vec::new(),
-                    attempts.finish(&config.rules),
-                    &config.rules,
-                    window,
-                    settings,
-                )?,
+                assemble(Vec::new(), attempts, &config.rules, window, settings)?,
                 stats,
             )
         }

@@ -9,50 +9,37 @@ use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::model::{ActivityKind, AuditRecord, DetailKey, Event, EventView, RecordView};
+use crate::model::{
+    ActivityKind, AuditRecord, DetailKey, Event, EventExtras, EventView, RecordView,
+};
 
 /// Normalises one record. Fails only when the record has a time that is not a time; a record
 /// without any time is kept with `time = None`.
 pub fn normalize(record: AuditRecord) -> Result<Event, String> {
-    let view = normalize_view(record.view())?;
-    let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
-    let details = record
-        .additional_details
-        .iter()
-        .map(|detail| {
-            let key = detail.key.clone().unwrap_or_default();
-            let value = detail.value.clone().unwrap_or_default();
-            (key, value)
-        })
-        .filter(|(key, _)| DetailKey::of(key) != DetailKey::ClientType)
-        .collect();
-    let initiator_app = record
-        .initiated_by
-        .as_ref()
-        .and_then(|by| by.app.as_ref())
-        .and_then(|app| non_empty(app.display_name.as_deref().map(Cow::Borrowed)));
-    Ok(Event {
-        id: view.id.into_owned(),
-        time: view.time,
-        service: owned(non_empty(
-            record.logged_by_service.as_deref().map(Cow::Borrowed),
-        )),
-        category: owned(non_empty(record.category.as_deref().map(Cow::Borrowed))),
-        activity: owned(view.activity),
-        kind: view.kind,
-        result: owned(view.result),
-        result_reason: owned(view.result_reason),
-        correlation_id: owned(view.correlation_id),
-        initiator_upn: owned(view.initiator_upn),
-        initiator_id: owned(view.initiator_id),
-        initiator_app: owned(initiator_app),
-        target_upn: owned(view.target_upn),
-        target_id: owned(view.target_id),
-        ip_address: view.ip_address.as_deref().map(normalize_ip),
-        client_type: owned(view.client_type),
-        user_agent: owned(view.user_agent),
-        details,
-    })
+    let mut view = normalize_view(record.view())?;
+    view.ip_address = view.ip_address.map(|ip| Cow::Owned(normalize_ip(&ip)));
+    let owned =
+        |text: &Option<String>| non_empty(text.as_deref().map(Cow::Borrowed)).map(Cow::into_owned);
+    let extras = EventExtras {
+        service: owned(&record.logged_by_service),
+        category: owned(&record.category),
+        initiator_app: record
+            .initiated_by
+            .as_ref()
+            .and_then(|by| by.app.as_ref())
+            .and_then(|app| owned(&app.display_name)),
+        details: record
+            .additional_details
+            .iter()
+            .map(|detail| {
+                let key = detail.key.clone().unwrap_or_default();
+                let value = detail.value.clone().unwrap_or_default();
+                (key, value)
+            })
+            .filter(|(key, _)| DetailKey::of(key) != DetailKey::ClientType)
+            .collect(),
+    };
+    Ok(view.into_event(extras))
 }
 
 /// Normalises the fields attempts read, borrowing them from the record. Fails as [`normalize`].
