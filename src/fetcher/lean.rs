@@ -17,11 +17,15 @@ use crate::model::{DetailKey, RecordView};
 /// Nesting deeper than this is left to the full decoder (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 100;
 
-/// Runs the arm whose name equals `key` ignoring ASCII case.
+/// Runs the arm whose name equals `key` ignoring ASCII case: an exact match first (Graph's own
+/// spelling, one jump), then each name ignoring case.
 macro_rules! match_key {
     ($key:expr, $($name:literal => $arm:expr,)+ _ => $default:expr,) => {{
-        let key: &[u8] = $key;
-        $(if key.eq_ignore_ascii_case($name.as_bytes()) { $arm } else)+ { $default }
+        let key: &str = $key;
+        match key {
+            $($name => $arm,)+
+            _ => $(if key.eq_ignore_ascii_case($name) { $arm } else)+ { $default },
+        }
     }};
 }
 
@@ -103,8 +107,8 @@ impl<'a> Cursor<'a> {
             .then(|| self.at += literal.len())
     }
 
-    /// An object: `each` reads the value of every key (raw key bytes, without escapes).
-    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+    /// An object: `each` reads the value of every key (raw key text, without escapes).
+    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.whitespace();
         if self.peek()? == b'}' {
@@ -182,7 +186,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A key without escapes.
-    fn raw_key(&mut self) -> Option<&'a [u8]> {
+    fn raw_key(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -192,7 +196,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.at = end + 1;
-        Some(&self.bytes[start..end])
+        self.text.get(start..end)
     }
 
     /// A string, unescaped; `None` if it is not a valid JSON string.
@@ -330,7 +334,7 @@ impl<'a> Cursor<'a> {
     /// means the key is not one of them and its value is skipped.
     fn string_fields(
         &mut self,
-        mut set: impl FnMut(&[u8], Option<Cow<'a, str>>) -> bool,
+        mut set: impl FnMut(&str, Option<Cow<'a, str>>) -> bool,
         depth: usize,
     ) -> Option<()> {
         self.object(|cursor, key| {
@@ -380,7 +384,7 @@ impl<'a> Cursor<'a> {
                     "servicePrincipalName",
                 ]
                 .iter()
-                .any(|name| key.eq_ignore_ascii_case(name.as_bytes()))
+                .any(|name| key.eq_ignore_ascii_case(name))
             },
             3,
         )

@@ -11,7 +11,7 @@
 
 use std::io::{self, BufRead, Cursor, Read};
 use std::path::Path;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -62,14 +62,18 @@ pub fn read_file_parallel<S: Sink>(
     let workers = workers.max(1);
     let (sender, receiver) = sync_channel::<(Vec<u8>, u64)>(workers * 2);
     let receiver = Arc::new(Mutex::new(receiver));
+    // Decoded blocks come back to be filled again: no fresh pages to fault in per block.
+    let (recycle, recycled) = channel::<Vec<u8>>();
     let mut sinks = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let receiver = Arc::clone(&receiver);
+                let recycle = recycle.clone();
                 let mut sink = make();
                 scope.spawn(move || {
                     while let Some((block, first_line)) = next_block(&receiver) {
                         decode_lines(&block, first_line, &mut sink);
+                        let _ = recycle.send(block);
                     }
                     sink
                 })
@@ -92,7 +96,10 @@ pub fn read_file_parallel<S: Sink>(
                         continue;
                     }
                     block = BLOCK;
-                    let rest = pending.split_off(cut);
+                    let mut rest = recycled.try_recv().unwrap_or_default();
+                    rest.clear();
+                    rest.extend_from_slice(&pending[cut..]);
+                    pending.truncate(cut);
                     let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
                     if !pending.is_empty()
                         && sender
@@ -146,22 +153,13 @@ fn is_record_line(line: &[u8]) -> bool {
     text.trim_ascii_start().starts_with(b"{") && text.ends_with(b"\n") && decode(text).is_ok()
 }
 
-/// Tops `pending` up to `block` bytes; returns true at the end of the input.
+/// Tops `pending` up to `block` bytes, reading straight into it; returns true at the end of
+/// the input.
 fn fill_block(input: &mut dyn BufRead, pending: &mut Vec<u8>, block: usize) -> io::Result<bool> {
-    while pending.len() < block {
-        let buffer = match input.fill_buf() {
-            Ok(buffer) => buffer,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        if buffer.is_empty() {
-            return Ok(true);
-        }
-        let take = buffer.len();
-        pending.extend_from_slice(buffer);
-        input.consume(take);
-    }
-    Ok(false)
+    let wanted = block.saturating_sub(pending.len());
+    pending.reserve(wanted);
+    let read = input.take(wanted as u64).read_to_end(pending)?;
+    Ok(read < wanted)
 }
 
 /// Decodes the lines of a block that starts on line `first_line`.

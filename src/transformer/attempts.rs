@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::thread;
 
 use foldhash::fast::FixedState;
 
@@ -68,7 +69,11 @@ impl AttemptBuilder {
     }
 
     /// Takes in what another builder saw.
-    pub fn merge(&mut self, other: AttemptBuilder) {
+    pub fn merge(&mut self, mut other: AttemptBuilder) {
+        // The smaller map goes into the larger one.
+        if self.groups.len() < other.groups.len() {
+            std::mem::swap(self, &mut other);
+        }
         self.admin.extend(other.admin);
         for (correlation_id, group) in other.groups {
             match self.groups.get_mut(&correlation_id) {
@@ -83,11 +88,26 @@ impl AttemptBuilder {
     /// The attempts, sorted by id.
     pub fn finish(self, rules: &ChannelRules) -> Vec<Attempt> {
         let mut attempts = self.admin;
-        for (correlation_id, group) in self.groups {
-            if let Some(attempt) = group.into_attempt(correlation_id, rules) {
-                attempts.push(attempt);
+        // Each group becomes its attempt on its own (channel, network): a share per core.
+        let mut groups: Vec<(String, Group)> = self.groups.into_iter().collect();
+        let cores = thread::available_parallelism().map_or(1, usize::from);
+        let share = groups.len().div_ceil(cores).max(1);
+        thread::scope(|scope| {
+            let mut shares = Vec::new();
+            while !groups.is_empty() {
+                let mine = groups.split_off(groups.len().saturating_sub(share));
+                shares.push(scope.spawn(move || {
+                    mine.into_iter()
+                        .filter_map(|(correlation_id, group)| {
+                            group.into_attempt(correlation_id, rules)
+                        })
+                        .collect::<Vec<_>>()
+                }));
             }
-        }
+            for share in shares {
+                attempts.extend(share.join().expect("a finishing thread panicked"));
+            }
+        });
         attempts
             .sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
         mark_new_ips(&mut attempts);

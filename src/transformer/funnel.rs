@@ -59,7 +59,8 @@ type TextReading = (Option<FunnelStep>, Option<FinalState>);
 fn read_text(text: &str) -> TextReading {
     const REMEMBERED: usize = 4096;
     thread_local! {
-        static MEMO: RefCell<HashMap<Box<str>, TextReading>> = RefCell::default();
+        static MEMO: RefCell<HashMap<Box<str>, TextReading, foldhash::fast::RandomState>> =
+            RefCell::default();
     }
     MEMO.with_borrow_mut(|memo| {
         if let Some(known) = memo.get(text) {
