@@ -72,13 +72,15 @@ pub fn normalize_view(record: RecordView<'_>) -> Result<EventView<'_>, String> {
 
 /// Trimmed text, or `None` when absent or blank.
 fn non_empty(text: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
-    let text = text?;
-    let trimmed = trim(&text);
-    match (trimmed.len(), text) {
-        (0, _) => None,
-        (_, Cow::Borrowed(text)) => Some(Cow::Borrowed(trim(text))),
-        (len, Cow::Owned(text)) if len == text.len() => Some(Cow::Owned(text)),
-        (_, Cow::Owned(text)) => Some(Cow::Owned(trim(&text).to_owned())),
+    match text? {
+        Cow::Borrowed(text) => Some(trim(text))
+            .filter(|text| !text.is_empty())
+            .map(Cow::Borrowed),
+        Cow::Owned(text) => match trim(&text) {
+            "" => None,
+            trimmed if trimmed.len() == text.len() => Some(Cow::Owned(text)),
+            trimmed => Some(Cow::Owned(trimmed.to_owned())),
+        },
     }
 }
 
