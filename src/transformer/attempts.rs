@@ -14,6 +14,7 @@
 //!   its IP address ([`super::network`], [`super::ip_history`]).
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::thread;
@@ -87,31 +88,55 @@ impl AttemptBuilder {
 
     /// The attempts, sorted by id.
     pub fn finish(self, rules: &ChannelRules) -> Vec<Attempt> {
-        let mut attempts = self.admin;
-        // Each group becomes its attempt on its own (channel, network): a share per core.
+        // Each group becomes its attempt on its own (channel, network): a share per core, each
+        // sorted on its own thread, then the sorted shares merged.
         let mut groups: Vec<(String, Group)> = self.groups.into_iter().collect();
         let cores = thread::available_parallelism().map_or(1, usize::from);
         let share = groups.len().div_ceil(cores).max(1);
-        thread::scope(|scope| {
+        let mut admin = self.admin;
+        admin.sort_unstable_by(by_id);
+        let mut attempts = thread::scope(|scope| {
             let mut shares = Vec::new();
             while !groups.is_empty() {
                 let mine = groups.split_off(groups.len().saturating_sub(share));
                 shares.push(scope.spawn(move || {
-                    mine.into_iter()
+                    let mut attempts: Vec<Attempt> = mine
+                        .into_iter()
                         .filter_map(|(correlation_id, group)| {
                             group.into_attempt(correlation_id, rules)
                         })
-                        .collect::<Vec<_>>()
+                        .collect();
+                    attempts.sort_unstable_by(by_id);
+                    attempts
                 }));
             }
-            for share in shares {
-                attempts.extend(share.join().expect("a finishing thread panicked"));
-            }
+            shares
+                .into_iter()
+                .map(|share| share.join().expect("a finishing thread panicked"))
+                .fold(admin, merge_sorted)
         });
-        attempts
-            .sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
         mark_new_ips(&mut attempts);
         attempts
+    }
+}
+
+/// The order of attempts: by id, then kind.
+fn by_id(a: &Attempt, b: &Attempt) -> Ordering {
+    a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str()))
+}
+
+/// Two lists sorted [`by_id`] as one sorted list.
+fn merge_sorted(left: Vec<Attempt>, right: Vec<Attempt>) -> Vec<Attempt> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        let next = match (left.peek(), right.peek()) {
+            (Some(a), Some(b)) if by_id(a, b).is_le() => left.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => right.next(),
+            (Some(_), None) => left.next(),
+            (None, None) => return merged,
+        };
+        merged.extend(next);
     }
 }
 
