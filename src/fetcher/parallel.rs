@@ -222,3 +222,64 @@ fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
     framer.scan(line, &mut emit);
     framer.finish(&mut emit);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the reading threads found: record ids and reject reasons, by line.
+    #[derive(Default)]
+    struct Found {
+        records: Vec<(u64, String)>,
+        rejects: Vec<(u64, String)>,
+    }
+
+    impl Sink for Found {
+        fn item(&mut self, item: Item<'_>) {
+            match item {
+                Item::Record { record, line, .. } => {
+                    self.records.push((line, record.id.unwrap_or_default()))
+                }
+                Item::Reject { line, reason, .. } => self.rejects.push((line, reason)),
+            }
+        }
+
+        fn view(&mut self, record: RecordView<'_>, line: u64, _: &[u8]) {
+            let id = record.id.unwrap_or_default().into_owned();
+            self.records.push((line, id));
+        }
+    }
+
+    #[test]
+    fn blocks_cut_at_line_ends_lose_and_renumber_nothing() {
+        // Several blocks' worth, a line longer than a block, a broken line in between.
+        let (mut text, mut expected, mut line) = (String::new(), Vec::new(), 0);
+        for n in 0..30_000 {
+            line += 1;
+            let note = if n == 12_345 {
+                "x".repeat(3 * BLOCK)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                r#"{{"id":"r{n}","correlationId":"c{n}","note":"{note}"}}"#
+            ));
+            text.push('\n');
+            expected.push((line, format!("r{n}")));
+            if n == 20_000 {
+                line += 1;
+                text.push_str("{broken\n");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ndjson");
+        std::fs::write(&path, &text).unwrap();
+        let found = read_file_parallel(&path, 3, Found::default).unwrap();
+        let mut records: Vec<_> = found.iter().flat_map(|f| f.records.clone()).collect();
+        records.sort();
+        expected.sort();
+        assert_eq!(records, expected);
+        let rejects: Vec<u64> = found.iter().flat_map(|f| &f.rejects).map(|r| r.0).collect();
+        assert_eq!(rejects, [20_002]);
+    }
+}

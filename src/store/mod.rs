@@ -495,6 +495,35 @@ mod tests {
     }
 
     #[test]
+    fn views_fold_every_row_of_the_chosen_days_on_every_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_for_writing(dir.path()).unwrap();
+        store
+            .write_batch(&[record("a", 1), record("b", 2), record("c", 2)])
+            .unwrap();
+        store
+            .write_batch(&[record("d", 3), record("e", 2)])
+            .unwrap();
+        let ids = |days| {
+            let folds = store
+                .fold_views(days, Vec::new, |ids: &mut Vec<String>, view| {
+                    assert_eq!(
+                        view.correlation_id.as_deref(),
+                        Some(&*format!("c-{}", view.id))
+                    );
+                    assert_eq!(view.kind, ActivityKind::SelfServiceReset);
+                    ids.push(view.id.into_owned());
+                })
+                .unwrap();
+            let mut ids: Vec<String> = folds.into_iter().flatten().collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(None), ["a", "b", "c", "d", "e"]);
+        assert_eq!(ids(Some((day(2), day(2)))), ["b", "c", "e"]);
+    }
+
+    #[test]
     fn a_second_writer_is_locked_out_but_readers_are_not() {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
