@@ -4,10 +4,12 @@
 //! Times are `Datetime(ns, UTC)`; `details` holds the other additionalDetails as a JSON list of
 //! `{"key", "value"}` objects, the shape Graph uses.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
-use crate::model::{ActivityKind, Event};
+use crate::model::{ActivityKind, Event, EventExtras, EventView};
 
 pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     Column::new(name.into(), values.collect::<Vec<_>>())
@@ -82,6 +84,82 @@ pub fn events_frame(events: &[Event]) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// The columns of the [`events_frame`] schema that attempts read: enough for [`for_each_view`].
+pub const VIEW_COLUMNS: [&str; 13] = [
+    "id",
+    "time",
+    "activity",
+    "result",
+    "result_reason",
+    "correlation_id",
+    "initiator_upn",
+    "initiator_id",
+    "target_upn",
+    "target_id",
+    "ip_address",
+    "client_type",
+    "user_agent",
+];
+
+/// Hands `each` the row number and the view of every row of a frame holding (at least) the
+/// [`VIEW_COLUMNS`] of the [`events_frame`] schema, borrowing its strings.
+pub fn for_each_view(
+    frame: &DataFrame,
+    mut each: impl FnMut(usize, EventView<'_>),
+) -> PolarsResult<()> {
+    let texts = |name: &str| -> PolarsResult<Vec<Option<&str>>> {
+        Ok(frame.column(name)?.str()?.iter().collect())
+    };
+    let nanos: Vec<Option<i64>> = frame
+        .column("time")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect();
+    let (ids, activities, results, reasons) = (
+        texts("id")?,
+        texts("activity")?,
+        texts("result")?,
+        texts("result_reason")?,
+    );
+    let (correlations, initiator_upns, initiator_ids) = (
+        texts("correlation_id")?,
+        texts("initiator_upn")?,
+        texts("initiator_id")?,
+    );
+    let (target_upns, target_ids, ips) = (
+        texts("target_upn")?,
+        texts("target_id")?,
+        texts("ip_address")?,
+    );
+    let (client_types, user_agents) = (texts("client_type")?, texts("user_agent")?);
+    fn borrowed<'a>(column: &[Option<&'a str>], row: usize) -> Option<Cow<'a, str>> {
+        column[row].map(Cow::Borrowed)
+    }
+    for row in 0..frame.height() {
+        each(
+            row,
+            EventView {
+                id: Cow::Borrowed(ids[row].unwrap_or_default()),
+                time: nanos[row].map(DateTime::from_timestamp_nanos),
+                activity: borrowed(&activities, row),
+                kind: ActivityKind::of(activities[row]),
+                result: borrowed(&results, row),
+                result_reason: borrowed(&reasons, row),
+                correlation_id: borrowed(&correlations, row),
+                initiator_upn: borrowed(&initiator_upns, row),
+                initiator_id: borrowed(&initiator_ids, row),
+                target_upn: borrowed(&target_upns, row),
+                target_id: borrowed(&target_ids, row),
+                ip_address: borrowed(&ips, row),
+                client_type: borrowed(&client_types, row),
+                user_agent: borrowed(&user_agents, row),
+            },
+        );
+    }
+    Ok(())
+}
+
 /// The events of a frame in the [`events_frame`] schema (as read back from Parquet).
 pub fn events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Event>> {
     let texts = |name: &str| -> PolarsResult<Vec<Option<String>>> {
@@ -92,63 +170,21 @@ pub fn events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Event>> {
             .map(|value| value.map(str::to_owned))
             .collect())
     };
-    let nanos: Vec<Option<i64>> = frame
-        .column("time")?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .collect();
-    let (ids, services, categories, activities) = (
-        texts("id")?,
+    let (mut services, mut categories, mut initiator_apps) = (
         texts("service")?,
         texts("category")?,
-        texts("activity")?,
-    );
-    let (results, reasons, correlations) = (
-        texts("result")?,
-        texts("result_reason")?,
-        texts("correlation_id")?,
-    );
-    let (initiator_upns, initiator_ids, initiator_apps) = (
-        texts("initiator_upn")?,
-        texts("initiator_id")?,
         texts("initiator_app")?,
     );
-    let (target_upns, target_ids, ips) = (
-        texts("target_upn")?,
-        texts("target_id")?,
-        texts("ip_address")?,
-    );
-    let (client_types, user_agents, details) = (
-        texts("client_type")?,
-        texts("user_agent")?,
-        texts("details")?,
-    );
+    let details = frame.column("details")?.str()?;
     let mut events = Vec::with_capacity(frame.height());
-    for row in 0..frame.height() {
-        let take = |column: &Vec<Option<String>>| column[row].clone();
-        let activity = take(&activities);
-        events.push(Event {
-            id: take(&ids).unwrap_or_default(),
-            time: nanos[row].map(DateTime::from_timestamp_nanos),
-            service: take(&services),
-            category: take(&categories),
-            kind: ActivityKind::of(activity.as_deref()),
-            activity,
-            result: take(&results),
-            result_reason: take(&reasons),
-            correlation_id: take(&correlations),
-            initiator_upn: take(&initiator_upns),
-            initiator_id: take(&initiator_ids),
-            initiator_app: take(&initiator_apps),
-            target_upn: take(&target_upns),
-            target_id: take(&target_ids),
-            ip_address: take(&ips),
-            client_type: take(&client_types),
-            user_agent: take(&user_agents),
-            details: parse_details(details[row].as_deref()),
-        });
-    }
+    for_each_view(frame, |row, view| {
+        events.push(view.into_event(EventExtras {
+            service: services[row].take(),
+            category: categories[row].take(),
+            initiator_app: initiator_apps[row].take(),
+            details: parse_details(details.get(row)),
+        }));
+    })?;
     Ok(events)
 }
 

@@ -4,6 +4,8 @@
 //! transformer turns them into [`Event`]s and groups those into [`Attempt`]s, and the reporter turns
 //! events and attempts into tables. Stages never import each other; they meet here.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// One directoryAudit record as read, before any normalisation.
@@ -81,19 +83,127 @@ pub enum DetailKey {
 
 impl DetailKey {
     pub fn of(key: &str) -> Self {
-        match Self::squashed(key).as_str() {
-            "clienttype" => DetailKey::ClientType,
-            "user-agent" | "useragent" => DetailKey::UserAgent,
-            _ => DetailKey::Other,
+        if Self::same_key(key, "clienttype") {
+            DetailKey::ClientType
+        } else if Self::same_key(key, "user-agent") || Self::same_key(key, "useragent") {
+            DetailKey::UserAgent
+        } else {
+            DetailKey::Other
         }
     }
 
-    /// A key as keys are compared: lowercase, without white space.
-    pub fn squashed(key: &str) -> String {
-        key.chars()
-            .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
-            .collect()
+    /// Whether `key` is `name` (lowercase, without white space) once keys are compared as
+    /// additionalDetails keys are: ignoring case and white space.
+    pub fn same_key(key: &str, name: &str) -> bool {
+        if key.is_ascii() {
+            // Every key Entra writes: compared byte by byte, no decoding.
+            key.bytes()
+                .filter(|&byte| !char::from(byte).is_whitespace())
+                .map(|byte| byte.to_ascii_lowercase())
+                .eq(name.bytes())
+        } else {
+            key.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .eq(name.chars())
+        }
+    }
+}
+
+/// The fields of one directoryAudit that attempts read, borrowed from the bytes it was decoded
+/// from (owned only where a JSON escape was undone): what the lean decoder gives, and what
+/// [`AuditRecord::view`] gives of a fully decoded record. Strings are kept as found; the
+/// record's target and its client type and user agent details are picked out by
+/// [`RecordView::offer_target`] and [`RecordView::offer_detail`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RecordView<'a> {
+    pub id: Option<Cow<'a, str>>,
+    pub activity_date_time: Option<Cow<'a, str>>,
+    pub activity_display_name: Option<Cow<'a, str>>,
+    pub result: Option<Cow<'a, str>>,
+    pub result_reason: Option<Cow<'a, str>>,
+    pub correlation_id: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    pub caller_ip_address: Option<Cow<'a, str>>,
+    /// `initiatedBy.user`'s fields.
+    pub initiator_id: Option<Cow<'a, str>>,
+    pub initiator_upn: Option<Cow<'a, str>>,
+    pub initiator_ip: Option<Cow<'a, str>>,
+    /// The fields of the first target naming a user (a UPN or type `User`), else of the first.
+    pub target_id: Option<Cow<'a, str>>,
+    pub target_upn: Option<Cow<'a, str>>,
+    /// Whether a target was offered, and whether it names a user.
+    target: Option<bool>,
+    /// The first client type and user agent details whose value is not blank.
+    pub detail_client_type: Option<Cow<'a, str>>,
+    pub detail_user_agent: Option<Cow<'a, str>>,
+}
+
+impl<'a> RecordView<'a> {
+    /// Takes one entry of `targetResources`, in record order.
+    pub fn offer_target(
+        &mut self,
+        id: Option<Cow<'a, str>>,
+        upn: Option<Cow<'a, str>>,
+        kind: Option<&str>,
+    ) {
+        let names_user =
+            upn.is_some() || kind.is_some_and(|kind| kind.eq_ignore_ascii_case("user"));
+        if self.target.is_none() || names_user && self.target == Some(false) {
+            (self.target_id, self.target_upn) = (id, upn);
+            self.target = Some(names_user);
+        }
+    }
+
+    /// Takes one entry of `additionalDetails`, in record order.
+    pub fn offer_detail(&mut self, key: &str, value: Option<Cow<'a, str>>) {
+        let slot = match DetailKey::of(key) {
+            DetailKey::ClientType => &mut self.detail_client_type,
+            DetailKey::UserAgent => &mut self.detail_user_agent,
+            DetailKey::Other => return,
+        };
+        if slot.is_none()
+            && value
+                .as_deref()
+                .is_some_and(|value| !value.trim().is_empty())
+        {
+            *slot = value;
+        }
+    }
+}
+
+impl AuditRecord {
+    /// The fields attempts read, borrowed.
+    pub fn view(&self) -> RecordView<'_> {
+        let user = self.initiated_by.as_ref().and_then(|by| by.user.as_ref());
+        let mut view = RecordView {
+            id: borrowed(&self.id),
+            activity_date_time: borrowed(&self.activity_date_time),
+            activity_display_name: borrowed(&self.activity_display_name),
+            result: borrowed(&self.result),
+            result_reason: borrowed(&self.result_reason),
+            correlation_id: borrowed(&self.correlation_id),
+            user_agent: borrowed(&self.user_agent),
+            caller_ip_address: borrowed(&self.caller_ip_address),
+            initiator_id: user.and_then(|user| borrowed(&user.id)),
+            initiator_upn: user.and_then(|user| borrowed(&user.user_principal_name)),
+            initiator_ip: user.and_then(|user| borrowed(&user.ip_address)),
+            ..RecordView::default()
+        };
+        for target in &self.target_resources {
+            view.offer_target(
+                borrowed(&target.id),
+                borrowed(&target.user_principal_name),
+                target.kind.as_deref(),
+            );
+        }
+        for detail in &self.additional_details {
+            view.offer_detail(
+                detail.key.as_deref().unwrap_or_default(),
+                borrowed(&detail.value),
+            );
+        }
+        view
     }
 }
 
@@ -167,6 +277,90 @@ pub struct Event {
     pub user_agent: Option<String>,
     /// The other `additionalDetails`, in record order.
     pub details: Vec<(String, String)>,
+}
+
+/// The fields of one normalised event that attempts read, borrowed from the record they came
+/// from: [`Event`] less what only the `events` table shows, and with the IP address trimmed but
+/// not yet in canonical form (attempts canonicalise only the addresses they keep).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EventView<'a> {
+    pub id: Cow<'a, str>,
+    pub time: Option<DateTime<Utc>>,
+    pub activity: Option<Cow<'a, str>>,
+    pub kind: ActivityKind,
+    pub result: Option<Cow<'a, str>>,
+    pub result_reason: Option<Cow<'a, str>>,
+    pub correlation_id: Option<Cow<'a, str>>,
+    pub initiator_upn: Option<Cow<'a, str>>,
+    pub initiator_id: Option<Cow<'a, str>>,
+    pub target_upn: Option<Cow<'a, str>>,
+    pub target_id: Option<Cow<'a, str>>,
+    pub ip_address: Option<Cow<'a, str>>,
+    pub client_type: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+}
+
+/// What an [`Event`] holds besides the fields of its [`EventView`]: what only the `events`
+/// table shows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EventExtras {
+    pub service: Option<String>,
+    pub category: Option<String>,
+    pub initiator_app: Option<String>,
+    pub details: Vec<(String, String)>,
+}
+
+impl EventView<'_> {
+    /// The whole event: the view's fields owned (the IP address as it is), and `extras`.
+    pub fn into_event(self, extras: EventExtras) -> Event {
+        let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned);
+        Event {
+            id: self.id.into_owned(),
+            time: self.time,
+            service: extras.service,
+            category: extras.category,
+            activity: owned(self.activity),
+            kind: self.kind,
+            result: owned(self.result),
+            result_reason: owned(self.result_reason),
+            correlation_id: owned(self.correlation_id),
+            initiator_upn: owned(self.initiator_upn),
+            initiator_id: owned(self.initiator_id),
+            initiator_app: extras.initiator_app,
+            target_upn: owned(self.target_upn),
+            target_id: owned(self.target_id),
+            ip_address: owned(self.ip_address),
+            client_type: owned(self.client_type),
+            user_agent: owned(self.user_agent),
+            details: extras.details,
+        }
+    }
+}
+
+impl Event {
+    /// The fields attempts read, borrowed.
+    pub fn view(&self) -> EventView<'_> {
+        EventView {
+            id: Cow::Borrowed(&self.id),
+            time: self.time,
+            activity: borrowed(&self.activity),
+            kind: self.kind,
+            result: borrowed(&self.result),
+            result_reason: borrowed(&self.result_reason),
+            correlation_id: borrowed(&self.correlation_id),
+            initiator_upn: borrowed(&self.initiator_upn),
+            initiator_id: borrowed(&self.initiator_id),
+            target_upn: borrowed(&self.target_upn),
+            target_id: borrowed(&self.target_id),
+            ip_address: borrowed(&self.ip_address),
+            client_type: borrowed(&self.client_type),
+            user_agent: borrowed(&self.user_agent),
+        }
+    }
+}
+
+fn borrowed(text: &Option<String>) -> Option<Cow<'_, str>> {
+    text.as_deref().map(Cow::Borrowed)
 }
 
 /// What kind of attempt a correlation id (or an admin reset row) is.

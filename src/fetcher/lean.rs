@@ -1,50 +1,50 @@
 //! The lean decoder: one directoryAudit in Graph's shape, read for the fields attempts need and
-//! nothing else, with no intermediate tree and no copy of what it skips.
+//! nothing else, with no intermediate tree and no copy at all: the [`RecordView`] it gives
+//! borrows from the line, except for strings holding an escape.
 //!
 //! It is a fast path, never an authority: whenever a record is anything but plain Graph JSON —
 //! an escape in a key, an Azure Monitor envelope, a Log Analytics column holding JSON as text, a
 //! field of the wrong type, no id, a syntax error anywhere — it declines (`None`) and the full
-//! decoder ([`super::record`]) decides, with its error messages. When it accepts a record, the
-//! fields it fills equal the full decoder's; `additionalDetails` keeps only the client type and
-//! user agent entries, and `loggedByService`, `category`, `operationType` and display names are
+//! decoder ([`super::record`]) decides, with its error messages. When it accepts a record, its
+//! view equals the full decoder's [`AuditRecord::view`](crate::model::AuditRecord::view);
+//! `loggedByService`, `category`, `operationType`, display names and `initiatedBy.app` are
 //! checked but dropped. A test holds it to this on every sample record.
 
 use std::borrow::Cow;
 
-use crate::model::{
-    AppIdentity, AuditRecord, Detail, DetailKey, Initiator, TargetResource, UserIdentity,
-};
+use crate::model::{DetailKey, RecordView};
 
 /// Nesting deeper than this is left to the full decoder (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 100;
 
-/// Runs the arm whose name equals `key` ignoring ASCII case.
+/// Runs the arm whose name equals `key` ignoring ASCII case: an exact match first (Graph's own
+/// spelling, one jump), then each name ignoring case.
 macro_rules! match_key {
     ($key:expr, $($name:literal => $arm:expr,)+ _ => $default:expr,) => {{
-        let key: &[u8] = $key;
-        $(if key.eq_ignore_ascii_case($name.as_bytes()) { $arm } else)+ { $default }
+        let key: &str = $key;
+        match key {
+            $($name => $arm,)+
+            _ => $(if key.eq_ignore_ascii_case($name) { $arm } else)+ { $default },
+        }
     }};
 }
 
 /// Decodes `line` if it is a plain Graph directoryAudit; `None` leaves it to the full decoder.
-pub fn decode(line: &[u8]) -> Option<AuditRecord> {
-    let text = std::str::from_utf8(line).ok()?;
+pub fn decode(line: &[u8]) -> Option<RecordView<'_>> {
+    // simdutf8 (already built for polars): the whole line checked with vector instructions.
+    let text = simdutf8::basic::from_utf8(line).ok()?;
     let mut cursor = Cursor {
         text,
         bytes: line,
         at: 0,
     };
     cursor.whitespace();
-    let mut record = AuditRecord::default();
+    let mut record = RecordView::default();
     let mut envelope_time = None;
     let mut operation_name = None;
     let mut result_description = None;
     cursor.object(|cursor, key| {
-        let text = |cursor: &mut Cursor<'_>| {
-            cursor
-                .nullable_string()
-                .map(|text| text.map(Cow::into_owned))
-        };
+        let text = Cursor::nullable_string;
         match_key!(key,
             "id" => record.id = text(cursor)?,
             "activityDateTime" => record.activity_date_time = text(cursor)?,
@@ -61,9 +61,9 @@ pub fn decode(line: &[u8]) -> Option<AuditRecord> {
             "loggedByService" => { cursor.nullable_string()?; },
             "category" => { cursor.nullable_string()?; },
             "operationType" => { cursor.nullable_string()?; },
-            "initiatedBy" => record.initiated_by = cursor.initiator()?,
-            "targetResources" => record.target_resources = cursor.targets()?,
-            "additionalDetails" => record.additional_details = cursor.details()?,
+            "initiatedBy" => cursor.initiator(&mut record)?,
+            "targetResources" => cursor.targets(&mut record)?,
+            "additionalDetails" => cursor.details(&mut record)?,
             "properties" => return None,
             "value" => cursor.not_a_record_array()?,
             "records" => cursor.not_a_record_array()?,
@@ -110,8 +110,8 @@ impl<'a> Cursor<'a> {
             .then(|| self.at += literal.len())
     }
 
-    /// An object: `each` reads the value of every key (raw key bytes, without escapes).
-    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+    /// An object: `each` reads the value of every key (raw key text, without escapes).
+    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.whitespace();
         if self.peek()? == b'}' {
@@ -160,18 +160,36 @@ impl<'a> Cursor<'a> {
     }
 
     /// Where the plain run of string content starting at `at` stops: at a quote, a backslash or
-    /// a control character. Two vectorised passes: memchr for the quote and backslash, then a
-    /// check for control characters before it.
+    /// a control character. Eight bytes at a time (SWAR): a byte is flagged when it equals `"`
+    /// or `\` or is below 0x20; a borrow can only flag bytes above the first true one, so the
+    /// lowest flag is exact.
     fn plain_run(&self, at: usize) -> Option<usize> {
-        let end = at + memchr::memchr2(b'"', b'\\', self.bytes.get(at..)?)?;
-        match self.bytes[at..end].iter().position(|&byte| byte < 0x20) {
-            Some(control) => Some(at + control),
-            None => Some(end),
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        const HIGHS: u64 = ONES << 7;
+        let is_zero = |word: u64| word.wrapping_sub(ONES) & !word;
+        let rest = self.bytes.get(at..)?;
+        let mut chunks = rest.chunks_exact(8);
+        let mut offset = at;
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let flags = (is_zero(word ^ (ONES * u64::from(b'"')))
+                | is_zero(word ^ (ONES * u64::from(b'\\')))
+                | word.wrapping_sub(ONES * 0x20) & !word)
+                & HIGHS;
+            if flags != 0 {
+                return Some(offset + flags.trailing_zeros() as usize / 8);
+            }
+            offset += 8;
         }
+        let tail = chunks.remainder();
+        let stop = tail
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        Some(offset + stop)
     }
 
     /// A key without escapes.
-    fn raw_key(&mut self) -> Option<&'a [u8]> {
+    fn raw_key(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -181,7 +199,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.at = end + 1;
-        Some(&self.bytes[start..end])
+        self.text.get(start..end)
     }
 
     /// A string, unescaped; `None` if it is not a valid JSON string.
@@ -211,12 +229,11 @@ impl<'a> Cursor<'a> {
     /// escapes and that it holds no control character.
     fn string_end(&self, mut at: usize) -> Option<usize> {
         loop {
-            let found = at + memchr::memchr2(b'"', b'\\', &self.bytes[at..])?;
-            if self.bytes[at..found].iter().any(|&b| b < 0x20) {
-                return None;
-            }
-            if self.bytes[found] == b'"' {
-                return Some(found);
+            let found = self.plain_run(at)?;
+            match self.bytes[found] {
+                b'"' => return Some(found),
+                b'\\' => {}
+                _ => return None,
             }
             at = match *self.bytes.get(found + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => found + 2,
@@ -303,29 +320,24 @@ impl<'a> Cursor<'a> {
     }
 
     /// `initiatedBy`: null or an object of `user` and `app`.
-    fn initiator(&mut self) -> Option<Option<Initiator>> {
+    fn initiator(&mut self, record: &mut RecordView<'a>) -> Option<()> {
         if self.peek()? == b'n' {
-            return self.eat_literal(b"null").map(|()| None);
+            return self.eat_literal(b"null");
         }
-        let mut initiator = Initiator::default();
         self.object(|cursor, key| {
             match_key!(key,
-                "user" => initiator.user = cursor.nullable_object(Cursor::user)?,
-                "app" => initiator.app = cursor.nullable_object(Cursor::app)?,
+                "user" => cursor.nullable_object(|cursor| cursor.user(record))?,
+                "app" => cursor.nullable_object(Cursor::app)?,
                 _ => cursor.skip(2)?,
             );
             Some(())
-        })?;
-        Some(Some(initiator))
+        })
     }
 
-    fn nullable_object<T>(
-        &mut self,
-        read: impl FnOnce(&mut Self) -> Option<T>,
-    ) -> Option<Option<T>> {
+    fn nullable_object(&mut self, read: impl FnOnce(&mut Self) -> Option<()>) -> Option<()> {
         match self.peek()? {
-            b'n' => self.eat_literal(b"null").map(|()| None),
-            b'{' => read(self).map(Some),
+            b'n' => self.eat_literal(b"null"),
+            b'{' => read(self),
             _ => None,
         }
     }
@@ -334,14 +346,14 @@ impl<'a> Cursor<'a> {
     /// means the key is not one of them and its value is skipped.
     fn string_fields(
         &mut self,
-        mut set: impl FnMut(&[u8], Option<String>) -> bool,
+        mut set: impl FnMut(&str, Option<Cow<'a, str>>) -> bool,
         depth: usize,
     ) -> Option<()> {
         self.object(|cursor, key| {
             let start = cursor.at;
             match cursor.nullable_string() {
                 Some(value) => {
-                    set(key, value.map(Cow::into_owned));
+                    set(key, value);
                     Some(())
                 }
                 // Not a string: fine for an unknown key, a decline for a known one.
@@ -357,76 +369,70 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    fn user(&mut self) -> Option<UserIdentity> {
-        let mut user = UserIdentity::default();
+    fn user(&mut self, record: &mut RecordView<'a>) -> Option<()> {
         self.string_fields(
             |key, value| {
                 match_key!(key,
-                    "id" => user.id = value,
-                    "displayName" => user.display_name = value,
-                    "userPrincipalName" => user.user_principal_name = value,
-                    "ipAddress" => user.ip_address = value,
+                    "id" => record.initiator_id = value,
+                    "displayName" => {},
+                    "userPrincipalName" => record.initiator_upn = value,
+                    "ipAddress" => record.initiator_ip = value,
                     _ => return false,
                 );
                 true
             },
             3,
-        )?;
-        Some(user)
+        )
     }
 
-    fn app(&mut self) -> Option<AppIdentity> {
-        let mut app = AppIdentity::default();
+    /// `initiatedBy.app`: checked, not kept.
+    fn app(&mut self) -> Option<()> {
         self.string_fields(
-            |key, value| {
-                match_key!(key,
-                    "appId" => app.app_id = value,
-                    "displayName" => app.display_name = value,
-                    "servicePrincipalId" => app.service_principal_id = value,
-                    "servicePrincipalName" => app.service_principal_name = value,
-                    _ => return false,
-                );
-                true
+            |key, _| {
+                [
+                    "appId",
+                    "displayName",
+                    "servicePrincipalId",
+                    "servicePrincipalName",
+                ]
+                .iter()
+                .any(|name| key.eq_ignore_ascii_case(name))
             },
             3,
-        )?;
-        Some(app)
+        )
     }
 
     /// `targetResources`: null or an array of objects.
-    fn targets(&mut self) -> Option<Vec<TargetResource>> {
+    fn targets(&mut self, record: &mut RecordView<'a>) -> Option<()> {
         if self.peek()? == b'n' {
-            return self.eat_literal(b"null").map(|()| Vec::new());
+            return self.eat_literal(b"null");
         }
-        let mut targets = Vec::new();
         self.array(|cursor| {
-            let mut target = TargetResource::default();
+            let (mut id, mut upn, mut kind) = (None, None, None);
             cursor.string_fields(
                 |key, value| {
                     match_key!(key,
-                        "id" => target.id = value,
-                        "displayName" => target.display_name = value,
-                        "type" => target.kind = value,
-                        "userPrincipalName" => target.user_principal_name = value,
+                        "id" => id = value,
+                        "displayName" => {},
+                        "type" => kind = value,
+                        "userPrincipalName" => upn = value,
                         _ => return false,
                     );
                     true
                 },
                 3,
             )?;
-            targets.push(target);
+            record.offer_target(id, upn, kind.as_deref());
             Some(())
-        })?;
-        Some(targets)
+        })
     }
 
     /// `additionalDetails`: null or an array of `{key, value}` scalars; only the entries the
-    /// attempts use (client type, user agent) are kept.
-    fn details(&mut self) -> Option<Vec<Detail>> {
+    /// attempts use (client type, user agent) are looked at further.
+    fn details(&mut self, record: &mut RecordView<'a>) -> Option<()> {
         if self.peek()? == b'n' {
-            return self.eat_literal(b"null").map(|()| Vec::new());
+            return self.eat_literal(b"null");
         }
-        let mut kept = Vec::new();
         self.array(|cursor| {
             let (mut key, mut value) = (None, None);
             cursor.object(|cursor, field| {
@@ -444,17 +450,13 @@ impl<'a> Cursor<'a> {
             {
                 let value = match value.flatten() {
                     None => None,
-                    Some(Scalar::Text(value)) => Some(value.into_owned()),
+                    Some(Scalar::Text(value)) => Some(value),
                     Some(Scalar::Other) => return None,
                 };
-                kept.push(Detail {
-                    key: Some(key.into_owned()),
-                    value,
-                });
+                record.offer_detail(&key, value);
             }
             Some(())
-        })?;
-        Some(kept)
+        })
     }
 
     /// A detail's key or value: a string, a number, a boolean or null.
@@ -485,29 +487,6 @@ enum Scalar<'a> {
 mod tests {
     use super::*;
     use crate::fetcher::record;
-    use crate::model::Event;
-    use crate::transformer::event::normalize;
-
-    /// The fields of an event that attempts read.
-    fn attempt_fields(event: Event) -> impl PartialEq + std::fmt::Debug {
-        (
-            (
-                event.id,
-                event.time,
-                event.kind,
-                event.result,
-                event.result_reason,
-                event.correlation_id,
-            ),
-            (
-                event.initiator_upn,
-                event.initiator_id,
-                event.target_upn,
-                event.target_id,
-            ),
-            (event.ip_address, event.client_type, event.user_agent),
-        )
-    }
 
     fn sample_lines() -> Vec<Vec<u8>> {
         let mut lines: Vec<Vec<u8>> = Vec::new();
@@ -533,11 +512,7 @@ mod tests {
             let full =
                 record::decode(line).expect("the full decoder accepts what the lean one does");
             let text = String::from_utf8_lossy(line);
-            assert_eq!(
-                attempt_fields(normalize(lean).unwrap()),
-                attempt_fields(normalize(full).unwrap()),
-                "{text}"
-            );
+            assert_eq!(lean, full.view(), "{text}");
         }
         assert!(
             accepted * 100 >= lines.len() * 95,
@@ -574,7 +549,11 @@ mod tests {
         for line in &declined {
             assert!(decode(line.as_bytes()).is_none(), "{line}");
         }
-        assert!(decode(b"{\"id\":\"a\",\"x\":\"\xff\"}").is_none());
+        // Not UTF-8: a stray byte, an overlong slash, a surrogate, a truncated sequence.
+        for bad in [&b"\xff"[..], b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82"] {
+            let line = [&b"{\"id\":\"a\",\"x\":\""[..], bad, b"\"}"].concat();
+            assert!(decode(&line).is_none(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -584,49 +563,54 @@ mod tests {
             "targetResources": [{"type": "User", "userPrincipalName": "t@x", "modifiedProperties": []}],
             "additionalDetails": [{"key": "Method", "value": 1}, {"key": "Client Type", "value": "Logon\n"}], "result": null } "#;
         let record = decode(line).expect("plain JSON");
+        assert_eq!(record, record::decode(line).unwrap().view());
         assert_eq!(record.id.as_deref(), Some("a\u{e9}"));
-        assert_eq!(
-            record.additional_details,
-            vec![Detail {
-                key: Some("Client Type".into()),
-                value: Some("Logon\n".into())
-            }]
-        );
-        assert_eq!(
-            record.target_resources[0].user_principal_name.as_deref(),
-            Some("t@x")
-        );
-        assert_eq!(
-            record
-                .initiated_by
-                .unwrap()
-                .user
-                .unwrap()
-                .user_principal_name
-                .as_deref(),
-            Some("U@X")
-        );
+        assert_eq!(record.detail_client_type.as_deref(), Some("Logon\n"));
+        assert_eq!(record.target_upn.as_deref(), Some("t@x"));
+        assert_eq!(record.initiator_upn.as_deref(), Some("U@X"));
+        assert_eq!(record.initiator_ip, None);
     }
-}
-#[cfg(test)]
-mod scratch {
+
     #[test]
-    fn scratch_ratio() {
-        let Ok(path) = std::env::var("LEAN_FILE") else {
-            return;
-        };
-        let text = std::fs::read(path).unwrap();
-        let (mut yes, mut no) = (0, 0);
-        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            if super::decode(line).is_some() {
-                yes += 1
-            } else {
-                no += 1;
-                if no < 3 {
-                    eprintln!("{}", String::from_utf8_lossy(line));
-                }
-            }
+    fn borrows_plain_strings_and_owns_only_unescaped_ones() {
+        let line = r#"{"id":"Zoë 🙂","correlationId":"c\/1","userAgent":"Mozilla \"5\" \u00e9\ud83d\ude42"}"#;
+        let record = decode(line.as_bytes()).expect("plain JSON");
+        assert!(matches!(record.id, Some(Cow::Borrowed("Zoë 🙂"))));
+        assert!(matches!(record.correlation_id.as_ref(), Some(Cow::Owned(id)) if id == "c/1"));
+        assert_eq!(record.user_agent.as_deref(), Some("Mozilla \"5\" é🙂"));
+        assert_eq!(record, record::decode(line.as_bytes()).unwrap().view());
+    }
+
+    #[test]
+    fn picks_the_target_and_details_as_the_full_decoder_does() {
+        let lines = [
+            // The user target comes second; the first client type is blank; details before id.
+            r#"{"additionalDetails":[{"key":"ClientType","value":" "},{"value":"Web","key":"client type"},{"key":"ClientType","value":"Logon"},{"key":"User-Agent","value":"curl/8"}],"targetResources":[{"id":"g","type":"Group"},{"type":"user","id":"u"},{"id":"v","userPrincipalName":"v@x"}],"id":"a"}"#,
+            // A UPN names a user even without a type; a null value and a null key are skipped.
+            r#"{"id":"b","targetResources":[{"id":"g"},{"id":"u","userPrincipalName":"u@x"}],"additionalDetails":[{"key":"ClientType","value":null},{"key":null,"value":"x"},{"key":"useragent","value":"ua"}]}"#,
+            r#"{"id":"c","targetResources":null,"additionalDetails":null,"initiatedBy":null}"#,
+        ];
+        for line in lines {
+            let lean = decode(line.as_bytes()).expect("plain JSON");
+            assert_eq!(
+                lean,
+                record::decode(line.as_bytes()).unwrap().view(),
+                "{line}"
+            );
         }
-        eprintln!("yes {yes} no {no}");
+        let first = decode(lines[0].as_bytes()).unwrap();
+        assert_eq!(
+            (
+                first.target_id.as_deref(),
+                first.detail_client_type.as_deref()
+            ),
+            (Some("u"), Some("Web"))
+        );
+        assert_eq!(first.detail_user_agent.as_deref(), Some("curl/8"));
+        let second = decode(lines[1].as_bytes()).unwrap();
+        assert_eq!(
+            (second.target_id.as_deref(), second.detail_client_type),
+            (Some("u"), None)
+        );
     }
 }

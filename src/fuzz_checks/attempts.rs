@@ -226,8 +226,8 @@ pub fn fold_lines(lines: &[String], rules: &ChannelRules) -> Vec<Attempt> {
 pub fn fold_in_parts(events: &[Event], cut: usize, rules: &ChannelRules) -> Vec<Attempt> {
     let (before, after) = events.split_at(cut);
     let (mut first, mut second) = (AttemptBuilder::default(), AttemptBuilder::default());
-    before.iter().for_each(|event| first.add(event));
-    after.iter().for_each(|event| second.add(event));
+    before.iter().for_each(|event| first.add(&event.view()));
+    after.iter().for_each(|event| second.add(&event.view()));
     second.merge(first);
     second.finish(rules)
 }

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, Read, Write};
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::framer::{Framer, Piece};
 use crate::fetcher::parallel::{Sink, read_file_parallel};
+use crate::model::RecordView;
 
 /// Reads `data` as an export file, as `ssprlens` reads one from disk. Every record handed out
 /// decodes again from its own verbatim bytes to the same record and has an id; records come in
@@ -69,6 +70,11 @@ impl Sink for Found {
             }
             Item::Reject { line, .. } => self.rejects.push(line),
         }
+    }
+
+    fn view(&mut self, record: RecordView<'_>, line: u64, _: &[u8]) {
+        let id = record.id.unwrap_or_default().into_owned();
+        self.records.push((line, id));
     }
 }
 

@@ -1,6 +1,8 @@
 //! Builds the tables the SQL reports query besides `events` (see [`crate::columns`]):
 //! `attempts`, `channel_order`, `calendar` and `params`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -13,10 +15,19 @@ fn date_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// A column of dates as text; each distinct date is formatted once.
 fn dates(name: &str, values: impl Iterator<Item = Option<NaiveDate>>) -> Column {
+    let values: Vec<Option<NaiveDate>> = values.collect();
+    let mut texts: HashMap<NaiveDate, String> = HashMap::new();
+    for &date in values.iter().flatten() {
+        texts.entry(date).or_insert_with(|| date_text(date));
+    }
     Column::new(
         name.into(),
-        values.map(|d| d.map(date_text)).collect::<Vec<_>>(),
+        values
+            .iter()
+            .map(|date| date.map(|date| texts[&date].as_str()))
+            .collect::<Vec<_>>(),
     )
 }
 

@@ -21,15 +21,17 @@ use std::fs::{self, File};
 use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use flate2::{Compression, write::GzEncoder};
 use polars::prelude::*;
 use tracing::{debug, warn};
 
-use crate::columns::{events_frame, events_from_frame};
+use crate::columns::{VIEW_COLUMNS, events_frame, events_from_frame, for_each_view};
 use crate::fsio::{TEMP_PREFIX, create_private_dir_all, sync_dir, write_durably};
-use crate::model::Event;
+use crate::model::{Event, EventView};
 pub use lock::{LockError, StoreLock};
 pub use state::{FORMAT, State};
 
@@ -271,6 +273,41 @@ impl Store {
         Ok(())
     }
 
+    /// Folds the view of every stored row of the days `from..=to` (all days when `None`) into
+    /// states made by `make`, one per reading thread, for the caller to merge. Only the columns
+    /// attempts read are decoded; each thread reads one Parquet file at a time. Ids are not
+    /// deduplicated here: the caller decides (`fold` runs on several threads at once).
+    pub fn fold_views<S: Send>(
+        &self,
+        days: Option<(NaiveDate, NaiveDate)>,
+        make: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, EventView<'_>) + Sync,
+    ) -> Result<Vec<S>, StoreError> {
+        let files = self.event_files(days)?;
+        let next = AtomicUsize::new(0);
+        let workers = thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(files.len())
+            .max(1);
+        let columns: Vec<String> = VIEW_COLUMNS.map(str::to_owned).to_vec();
+        let read = || -> Result<S, StoreError> {
+            let mut state = make();
+            while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                read_parquet(file, Some(columns.clone()))
+                    .and_then(|frame| for_each_view(&frame, |_, view| fold(&mut state, view)))
+                    .map_err(|source| self.data_error(file, source))?;
+            }
+            Ok(state)
+        };
+        thread::scope(|scope| {
+            let threads: Vec<_> = (0..workers).map(|_| scope.spawn(read)).collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("a store reading thread panicked"))
+                .collect()
+        })
+    }
+
     /// The Parquet files of the chosen days, in name order.
     fn event_files(
         &self,
@@ -467,6 +504,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(text, "{ \"id\": \"b\" }\n{ \"id\": \"c\" }\n");
+    }
+
+    #[test]
+    fn views_fold_every_row_of_the_chosen_days_on_every_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_for_writing(dir.path()).unwrap();
+        store
+            .write_batch(&[record("a", 1), record("b", 2), record("c", 2)])
+            .unwrap();
+        store
+            .write_batch(&[record("d", 3), record("e", 2)])
+            .unwrap();
+        let ids = |days| {
+            let folds = store
+                .fold_views(days, Vec::new, |ids: &mut Vec<String>, view| {
+                    assert_eq!(
+                        view.correlation_id.as_deref(),
+                        Some(&*format!("c-{}", view.id))
+                    );
+                    assert_eq!(view.kind, ActivityKind::SelfServiceReset);
+                    ids.push(view.id.into_owned());
+                })
+                .unwrap();
+            let mut ids: Vec<String> = folds.into_iter().flatten().collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(None), ["a", "b", "c", "d", "e"]);
+        assert_eq!(ids(Some((day(2), day(2)))), ["b", "c", "e"]);
     }
 
     #[test]

@@ -13,18 +13,22 @@
 //!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
 //!   its IP address ([`super::network`], [`super::ip_history`]).
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::thread;
 
 use foldhash::fast::FixedState;
 
 use chrono::{DateTime, Utc};
 
+use super::event::normalize_ip;
 use super::funnel::FunnelTracker;
 use super::ip_history::mark_new_ips;
 use super::network::network_of;
 use super::rules::ChannelRules;
-use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event};
+use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event, EventView};
 
 /// The flow step that marks a completed reset.
 const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
@@ -33,7 +37,7 @@ const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
 pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
     let mut builder = AttemptBuilder::default();
     for event in events {
-        builder.add(event);
+        builder.add(&event.view());
     }
     builder.finish(rules)
 }
@@ -49,7 +53,7 @@ pub struct AttemptBuilder {
 
 impl AttemptBuilder {
     /// Adds one (deduplicated) event.
-    pub fn add(&mut self, event: &Event) {
+    pub fn add(&mut self, event: &EventView<'_>) {
         if event.kind == ActivityKind::AdminReset {
             self.admin.push(admin_attempt(event));
         }
@@ -66,7 +70,11 @@ impl AttemptBuilder {
     }
 
     /// Takes in what another builder saw.
-    pub fn merge(&mut self, other: AttemptBuilder) {
+    pub fn merge(&mut self, mut other: AttemptBuilder) {
+        // The smaller map goes into the larger one.
+        if self.groups.len() < other.groups.len() {
+            std::mem::swap(self, &mut other);
+        }
         self.admin.extend(other.admin);
         for (correlation_id, group) in other.groups {
             match self.groups.get_mut(&correlation_id) {
@@ -80,38 +88,82 @@ impl AttemptBuilder {
 
     /// The attempts, sorted by id.
     pub fn finish(self, rules: &ChannelRules) -> Vec<Attempt> {
-        let mut attempts = self.admin;
-        for (correlation_id, group) in self.groups {
-            if let Some(attempt) = group.into_attempt(correlation_id, rules) {
-                attempts.push(attempt);
+        // Each group becomes its attempt on its own (channel, network): a share per core, each
+        // sorted on its own thread, then the sorted shares merged.
+        let mut groups: Vec<(String, Group)> = self.groups.into_iter().collect();
+        let cores = thread::available_parallelism().map_or(1, usize::from);
+        let share = groups.len().div_ceil(cores).max(1);
+        let mut admin = self.admin;
+        admin.sort_unstable_by(by_id);
+        let mut attempts = thread::scope(|scope| {
+            let mut shares = Vec::new();
+            while !groups.is_empty() {
+                let mine = groups.split_off(groups.len().saturating_sub(share));
+                shares.push(scope.spawn(move || {
+                    let mut attempts: Vec<Attempt> = mine
+                        .into_iter()
+                        .filter_map(|(correlation_id, group)| {
+                            group.into_attempt(correlation_id, rules)
+                        })
+                        .collect();
+                    attempts.sort_unstable_by(by_id);
+                    attempts
+                }));
             }
-        }
-        attempts
-            .sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str())));
+            shares
+                .into_iter()
+                .map(|share| share.join().expect("a finishing thread panicked"))
+                .fold(admin, merge_sorted)
+        });
         mark_new_ips(&mut attempts);
         attempts
     }
 }
 
-fn admin_attempt(event: &Event) -> Attempt {
+/// The order of attempts: by id, then kind.
+fn by_id(a: &Attempt, b: &Attempt) -> Ordering {
+    a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str()))
+}
+
+/// Two lists sorted [`by_id`] as one sorted list.
+fn merge_sorted(left: Vec<Attempt>, right: Vec<Attempt>) -> Vec<Attempt> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        let next = match (left.peek(), right.peek()) {
+            (Some(a), Some(b)) if by_id(a, b).is_le() => left.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => right.next(),
+            (Some(_), None) => left.next(),
+            (None, None) => return merged,
+        };
+        merged.extend(next);
+    }
+}
+
+fn admin_attempt(event: &EventView<'_>) -> Attempt {
+    let ip_address = event.ip_address.as_deref().map(normalize_ip);
     Attempt {
-        id: event.id.clone(),
+        id: event.id.clone().into_owned(),
         kind: AttemptKind::Admin,
         channel: ADMIN_CHANNEL.to_owned(),
-        client_type: event.client_type.clone(),
-        user_agent: event.user_agent.clone(),
+        client_type: owned(&event.client_type),
+        user_agent: owned(&event.user_agent),
         completed: is_success(event.result.as_deref()),
         started: event.time,
         ended: event.time,
         user: user_of(event),
-        ip_address: event.ip_address.clone(),
+        ip_network: ip_address.as_deref().and_then(network_of),
+        ip_address,
         rows: 1,
         furthest_step: None,
         final_state: None,
-        ip_network: event.ip_address.as_deref().and_then(network_of),
         new_ip_for_user: None,
         local: None,
     }
+}
+
+fn owned(text: &Option<Cow<'_, str>>) -> Option<String> {
+    text.as_deref().map(str::to_owned)
 }
 
 fn is_success(result: Option<&str>) -> bool {
@@ -128,26 +180,26 @@ fn is_reset_succeeded_step(reason: Option<&str>) -> bool {
 }
 
 /// The user an event is about: target UPN (lowercased), target id, initiator UPN, initiator id.
-fn user_of(event: &Event) -> Option<String> {
+fn user_of(event: &EventView<'_>) -> Option<String> {
     event
         .target_upn
         .as_deref()
         .map(str::to_lowercase)
-        .or_else(|| event.target_id.clone())
+        .or_else(|| owned(&event.target_id))
         .or_else(|| event.initiator_upn.as_deref().map(str::to_lowercase))
-        .or_else(|| event.initiator_id.clone())
+        .or_else(|| owned(&event.initiator_id))
 }
 
 /// Orders rows by time (rows without one last), then by a fixed hash of their id: any order
 /// that does not depend on the input's would do, and a number is smaller to keep than the id.
 type RowOrder = (bool, Option<DateTime<Utc>>, u64);
 
-fn row_order(event: &Event) -> RowOrder {
+fn row_order(event: &EventView<'_>) -> RowOrder {
     const ID_ORDER: FixedState = FixedState::with_seed(0x5353_5052);
     (
         event.time.is_none(),
         event.time,
-        ID_ORDER.hash_one(event.id.as_str()),
+        ID_ORDER.hash_one(event.id.as_ref()),
     )
 }
 
@@ -199,12 +251,13 @@ struct Group {
     client_type: Earliest<String>,
     user_agent: Earliest<String>,
     user: Earliest<String>,
+    /// As found (trimmed); canonical only once it is the attempt's.
     ip_address: Earliest<String>,
     funnel: FunnelTracker<RowOrder>,
 }
 
 impl Group {
-    fn add(&mut self, event: &Event) {
+    fn add(&mut self, event: &EventView<'_>) {
         match event.kind {
             ActivityKind::FlowProgress => {
                 self.has_reset_row = true;
@@ -229,16 +282,16 @@ impl Group {
         self.funnel.add(event, || order);
         // Values are copied only when this row is the earliest so far to have one.
         if event.client_type.is_some() && self.client_type.is_before(&order) {
-            self.client_type.offer(order, event.client_type.clone());
+            self.client_type.offer(order, owned(&event.client_type));
         }
         if event.user_agent.is_some() && self.user_agent.is_before(&order) {
-            self.user_agent.offer(order, event.user_agent.clone());
+            self.user_agent.offer(order, owned(&event.user_agent));
         }
         if self.user.is_before(&order) {
             self.user.offer(order, user_of(event));
         }
         if event.ip_address.is_some() && self.ip_address.is_before(&order) {
-            self.ip_address.offer(order, event.ip_address.clone());
+            self.ip_address.offer(order, owned(&event.ip_address));
         }
     }
 
@@ -273,7 +326,7 @@ impl Group {
         };
         let client_type = self.client_type.take();
         let user_agent = self.user_agent.take();
-        let ip_address = self.ip_address.take();
+        let ip_address = self.ip_address.take().as_deref().map(normalize_ip);
         let (furthest_step, final_state) = self.funnel.finish(completed);
         Some(Attempt {
             id: correlation_id,
@@ -490,8 +543,12 @@ mod tests {
         let whole = build(&events);
         for split in 0..=events.len() {
             let (mut first, mut second) = (AttemptBuilder::default(), AttemptBuilder::default());
-            events[..split].iter().for_each(|event| first.add(event));
-            events[split..].iter().for_each(|event| second.add(event));
+            events[..split]
+                .iter()
+                .for_each(|event| first.add(&event.view()));
+            events[split..]
+                .iter()
+                .for_each(|event| second.add(&event.view()));
             second.merge(first);
             assert_eq!(
                 second.finish(&ChannelRules::builtin()),

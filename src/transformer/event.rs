@@ -1,14 +1,49 @@
-//! One [`AuditRecord`] → one normalised [`Event`]: UTC time, IP address, client type, user agent.
+//! One record → one normalised event: UTC time, IP address, client type, user agent.
+//!
+//! [`normalize_view`] reads the fields attempts need without copying them (the reading threads
+//! of a report fold it straight into attempts); [`normalize`] builds the whole [`Event`] of the
+//! `events` table on top of it.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::model::{ActivityKind, AuditRecord, DetailKey, Event};
+use crate::model::{
+    ActivityKind, AuditRecord, DetailKey, Event, EventExtras, EventView, RecordView,
+};
 
 /// Normalises one record. Fails only when the record has a time that is not a time; a record
 /// without any time is kept with `time = None`.
 pub fn normalize(record: AuditRecord) -> Result<Event, String> {
+    let mut view = normalize_view(record.view())?;
+    view.ip_address = view.ip_address.map(|ip| Cow::Owned(normalize_ip(&ip)));
+    let owned =
+        |text: &Option<String>| non_empty(text.as_deref().map(Cow::Borrowed)).map(Cow::into_owned);
+    let extras = EventExtras {
+        service: owned(&record.logged_by_service),
+        category: owned(&record.category),
+        initiator_app: record
+            .initiated_by
+            .as_ref()
+            .and_then(|by| by.app.as_ref())
+            .and_then(|app| owned(&app.display_name)),
+        details: record
+            .additional_details
+            .iter()
+            .map(|detail| {
+                let key = detail.key.clone().unwrap_or_default();
+                let value = detail.value.clone().unwrap_or_default();
+                (key, value)
+            })
+            .filter(|(key, _)| DetailKey::of(key) != DetailKey::ClientType)
+            .collect(),
+    };
+    Ok(view.into_event(extras))
+}
+
+/// Normalises the fields attempts read, borrowing them from the record. Fails as [`normalize`].
+pub fn normalize_view(record: RecordView<'_>) -> Result<EventView<'_>, String> {
     let time = match non_empty(record.activity_date_time) {
         None => None,
         Some(text) => Some(
@@ -16,81 +51,45 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
                 .ok_or_else(|| format!("activityDateTime `{text}` is not a date and time"))?,
         ),
     };
-    let (initiator_user, initiator_app) = match record.initiated_by {
-        Some(initiator) => (initiator.user, initiator.app),
-        None => (None, None),
-    };
-    let target = record
-        .target_resources
-        .iter()
-        .find(|target| target.user_principal_name.is_some() || is_user(target.kind.as_deref()))
-        .or(record.target_resources.first());
-    let user_ip = initiator_user
-        .as_ref()
-        .and_then(|user| non_empty(user.ip_address.clone()));
-    let ip_address = user_ip
-        .or_else(|| non_empty(record.caller_ip_address))
-        .map(|ip| normalize_ip(&ip));
-
-    let mut client_type = None;
-    let mut detail_user_agent = None;
-    let mut details = Vec::with_capacity(record.additional_details.len());
-    for detail in record.additional_details {
-        let key = detail.key.unwrap_or_default();
-        let value = detail.value.unwrap_or_default();
-        match DetailKey::of(&key) {
-            DetailKey::ClientType => {
-                if client_type.is_none() && !value.trim().is_empty() {
-                    client_type = Some(value.trim().to_owned());
-                }
-                continue;
-            }
-            DetailKey::UserAgent if detail_user_agent.is_none() && !value.trim().is_empty() => {
-                detail_user_agent = Some(value.trim().to_owned());
-            }
-            _ => {}
-        }
-        details.push((key, value));
-    }
     let activity = non_empty(record.activity_display_name);
-    Ok(Event {
+    Ok(EventView {
         id: record.id.unwrap_or_default(),
         time,
-        service: non_empty(record.logged_by_service),
-        category: non_empty(record.category),
         kind: ActivityKind::of(activity.as_deref()),
         activity,
         result: non_empty(record.result),
         result_reason: non_empty(record.result_reason),
         correlation_id: non_empty(record.correlation_id),
-        initiator_upn: initiator_user
-            .as_ref()
-            .and_then(|user| non_empty(user.user_principal_name.clone())),
-        initiator_id: initiator_user
-            .as_ref()
-            .and_then(|user| non_empty(user.id.clone())),
-        initiator_app: initiator_app.and_then(|app| non_empty(app.display_name)),
-        target_upn: target.and_then(|target| non_empty(target.user_principal_name.clone())),
-        target_id: target.and_then(|target| non_empty(target.id.clone())),
-        ip_address,
-        client_type,
-        user_agent: non_empty(record.user_agent).or(detail_user_agent),
-        details,
+        initiator_upn: non_empty(record.initiator_upn),
+        initiator_id: non_empty(record.initiator_id),
+        target_upn: non_empty(record.target_upn),
+        target_id: non_empty(record.target_id),
+        ip_address: non_empty(record.initiator_ip).or_else(|| non_empty(record.caller_ip_address)),
+        client_type: non_empty(record.detail_client_type),
+        user_agent: non_empty(record.user_agent).or_else(|| non_empty(record.detail_user_agent)),
     })
 }
 
-fn is_user(kind: Option<&str>) -> bool {
-    kind.is_some_and(|kind| kind.eq_ignore_ascii_case("user"))
+/// Trimmed text, or `None` when absent or blank.
+fn non_empty(text: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+    match text? {
+        Cow::Borrowed(text) => Some(trim(text))
+            .filter(|text| !text.is_empty())
+            .map(Cow::Borrowed),
+        Cow::Owned(text) => match trim(&text) {
+            "" => None,
+            trimmed if trimmed.len() == text.len() => Some(Cow::Owned(text)),
+            trimmed => Some(Cow::Owned(trimmed.to_owned())),
+        },
+    }
 }
 
-/// Trimmed text, or `None` when absent or blank.
-fn non_empty(text: Option<String>) -> Option<String> {
-    let text = text?;
-    let trimmed = text.trim();
-    match trimmed.len() {
-        0 => None,
-        len if len == text.len() => Some(text),
-        _ => Some(trimmed.to_owned()),
+/// [`str::trim`], answered from the first and last bytes when they are visible ASCII (the
+/// common case; white space is ASCII space or control or else not ASCII).
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
     }
 }
 

@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::model::{ActivityKind, Event, FinalState, FunnelStep};
+use crate::model::{ActivityKind, EventView, FinalState, FunnelStep};
 
 /// Text lowercased, spaces collapsed, outer spaces and a trailing full stop removed.
 fn normalized(text: &str) -> String {
@@ -59,7 +59,8 @@ type TextReading = (Option<FunnelStep>, Option<FinalState>);
 fn read_text(text: &str) -> TextReading {
     const REMEMBERED: usize = 4096;
     thread_local! {
-        static MEMO: RefCell<HashMap<Box<str>, TextReading>> = RefCell::default();
+        static MEMO: RefCell<HashMap<Box<str>, TextReading, foldhash::fast::RandomState>> =
+            RefCell::default();
     }
     MEMO.with_borrow_mut(|memo| {
         if let Some(known) = memo.get(text) {
@@ -137,7 +138,7 @@ impl<K> Default for FunnelTracker<K> {
 impl<K: Ord> FunnelTracker<K> {
     /// Takes one row of the attempt into account; `order` gives the row's key sorting rows by
     /// time, then id (asked only when the row names a cause).
-    pub fn add(&mut self, event: &Event, order: impl FnOnce() -> K) {
+    pub fn add(&mut self, event: &EventView<'_>, order: impl FnOnce() -> K) {
         if matches!(event.kind, ActivityKind::AdminReset | ActivityKind::Other) {
             return;
         }
@@ -202,22 +203,22 @@ impl<K: Ord> FunnelTracker<K> {
 mod tests {
     use super::*;
 
-    fn event(kind: ActivityKind, result: &str, reason: &str) -> Event {
-        Event {
+    fn event<'a>(kind: ActivityKind, result: &'a str, reason: &'a str) -> EventView<'a> {
+        EventView {
             id: "x".into(),
             kind,
             result: Some(result.into()),
             result_reason: Some(reason.into()),
-            ..Event::default()
+            ..EventView::default()
         }
     }
 
-    fn flow(result: &str, reason: &str) -> Event {
+    fn flow<'a>(result: &'a str, reason: &'a str) -> EventView<'a> {
         event(ActivityKind::FlowProgress, result, reason)
     }
 
     /// The funnel of rows given in time order.
-    fn funnel(rows: &[Event], completed: bool) -> (FunnelStep, FinalState) {
+    fn funnel(rows: &[EventView<'_>], completed: bool) -> (FunnelStep, FinalState) {
         let mut tracker = FunnelTracker::default();
         for (order, row) in rows.iter().enumerate() {
             tracker.add(row, || order);

@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use foldhash::fast::RandomState;
+
 use crate::model::{Attempt, AttemptKind};
 
 /// Sets `new_ip_for_user` on every attempt.
@@ -24,15 +26,22 @@ pub fn mark_new_ips(attempts: &mut [Attempt]) {
     order.sort_by(|&a, &b| {
         (attempts[a].started, &attempts[a].id).cmp(&(attempts[b].started, &attempts[b].id))
     });
-    let mut seen: HashMap<String, HashSet<String>> = HashMap::new();
-    for index in order {
-        let attempt = &mut attempts[index];
-        let (Some(user), Some(ip)) = (&attempt.user, &attempt.ip_address) else {
-            continue;
-        };
-        let earlier = seen.entry(user.clone()).or_default();
-        attempt.new_ip_for_user = (!earlier.is_empty()).then(|| !earlier.contains(ip));
-        earlier.insert(ip.clone());
+    let mut seen: HashMap<&str, HashSet<&str, RandomState>, RandomState> = HashMap::default();
+    let flags: Vec<(usize, Option<bool>)> = order
+        .into_iter()
+        .filter_map(|index| {
+            let attempt = &attempts[index];
+            let (Some(user), Some(ip)) = (&attempt.user, &attempt.ip_address) else {
+                return None;
+            };
+            let earlier = seen.entry(user).or_default();
+            let flag = (!earlier.is_empty()).then(|| !earlier.contains(ip.as_str()));
+            earlier.insert(ip);
+            Some((index, flag))
+        })
+        .collect();
+    for (index, flag) in flags {
+        attempts[index].new_ip_for_user = flag;
     }
 }
 

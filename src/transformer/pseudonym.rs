@@ -26,8 +26,8 @@ pub const MIN_KEY_BYTES: usize = 16;
 /// with a chance of about one in 2·10¹².
 const PSEUDONYM_BYTES: usize = 10;
 
-/// `additionalDetails` keys (compared as [`DetailKey::squashed`]) whose values describe the
-/// system, never a person; every other value is pseudonymised.
+/// `additionalDetails` keys (compared as [`DetailKey::same_key`] does) whose values describe
+/// the system, never a person; every other value is pseudonymised.
 const HARMLESS_DETAIL_KEYS: [&str; 3] =
     ["onpremisesagent", "methodsused", "methodsusedforvalidation"];
 
@@ -107,7 +107,10 @@ impl Pseudonymizer {
             }
             self.replace(Kind::Ip, &mut event.ip_address);
             for (key, value) in &mut event.details {
-                if !HARMLESS_DETAIL_KEYS.contains(&DetailKey::squashed(key).as_str()) {
+                if !HARMLESS_DETAIL_KEYS
+                    .iter()
+                    .any(|harmless| DetailKey::same_key(key, harmless))
+                {
                     *value = self.pseudonym(Kind::Detail, value);
                 }
             }
