@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 
+use super::scan::plain_len;
 use crate::model::{DetailKey, RecordView};
 
 /// Nesting deeper than this is left to the full decoder (serde_json's own limit is 128).
@@ -160,32 +161,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// Where the plain run of string content starting at `at` stops: at a quote, a backslash or
-    /// a control character. Eight bytes at a time (SWAR): a byte is flagged when it equals `"`
-    /// or `\` or is below 0x20; a borrow can only flag bytes above the first true one, so the
-    /// lowest flag is exact.
+    /// a control character.
     fn plain_run(&self, at: usize) -> Option<usize> {
-        const ONES: u64 = u64::from_ne_bytes([1; 8]);
-        const HIGHS: u64 = ONES << 7;
-        let is_zero = |word: u64| word.wrapping_sub(ONES) & !word;
-        let rest = self.bytes.get(at..)?;
-        let mut chunks = rest.chunks_exact(8);
-        let mut offset = at;
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            let flags = (is_zero(word ^ (ONES * u64::from(b'"')))
-                | is_zero(word ^ (ONES * u64::from(b'\\')))
-                | word.wrapping_sub(ONES * 0x20) & !word)
-                & HIGHS;
-            if flags != 0 {
-                return Some(offset + flags.trailing_zeros() as usize / 8);
-            }
-            offset += 8;
-        }
-        let tail = chunks.remainder();
-        let stop = tail
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        Some(offset + stop)
+        Some(at + plain_len(self.bytes.get(at..)?)?)
     }
 
     /// A key without escapes.

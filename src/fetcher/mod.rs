@@ -12,3 +12,4 @@ pub mod graph;
 pub mod lean;
 pub mod parallel;
 pub mod record;
+mod scan;
