@@ -9,7 +9,7 @@ release binary, then runs each job --runs times and prints the medians. The jobs
   ndjson        ssprlens report --input big.ndjson --report channels --format csv
   gzip          the same on big.ndjson.gz, next to `gzip -dc` alone (the decompression floor)
   store         ssprlens report --store (the file imported once with `ssprlens import`)
-ssprlens' counts are checked against the generator's truth. Peak RSS is the whole process as the OS reports it
+Both tools' counts are checked against the generator's truth. Peak RSS is the whole process as the OS reports it
 (GNU time's maximum resident set size). This is a benchmark, not a test: it does not run in CI.
 """
 import argparse
@@ -80,9 +80,12 @@ def main():
         results[name], output = measure(command, args.runs, stdout=subprocess.PIPE)
         if name.startswith("ssprlens"):
             counts = ssprlens_counts(output)
-            status = "counts = truth" if counts == truth else f"COUNTS DIFFER: {counts} != {truth}"
+        elif name.startswith("duckdb"):
+            counts = {channel: (numbers["attempts"], numbers["completed"])
+                      for channel, numbers in json.loads(output).items() if numbers["attempts"]}
         else:
-            status = ""
+            counts = None
+        status = "" if counts is None else "counts = truth" if counts == truth else f"COUNTS DIFFER: {counts} != {truth}"
         wall, cpu, rss = results[name]
         print(f"{name:16} wall {wall:6.2f} s   cpu {cpu:6.2f} s   peak RSS {rss:7.0f} MiB   {status}")
     duck_wall, _, duck_rss = results["duckdb ndjson"]

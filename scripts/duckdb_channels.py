@@ -3,9 +3,11 @@
 
 Usage: python3 scripts/duckdb_channels.py FILE.ndjson [RULES.toml] [THREADS]
 
-Hand-written SQL as an analyst would write it: read_ndjson with only the needed columns, the rows of each
-attempt grouped by correlationId, the first non-empty ClientType by time, the rules of data/channels.toml
-(client type first, then user agent, first match wins). Prints {channel: {attempts, completed}} as JSON.
+Hand-written SQL as an analyst would write it: read_ndjson with only the needed columns (in Graph's camelCase and
+in Log Analytics' PascalCase, which the generator mixes as real exports do), activity names compared ignoring case,
+the rows of each attempt grouped by correlationId, the first non-empty ClientType and user agent by time, the rules
+of data/channels.toml (client type first, then user agent, first match wins). Prints {channel: {attempts,
+completed}} as JSON; scripts/bench.py checks it against the generator's truth, as it checks ssprlens.
 """
 import json
 import sys
@@ -30,12 +32,26 @@ case = " ".join(whens)
 con = duckdb.connect()
 con.execute(f"SET threads={threads}")
 query = f"""
-WITH raw AS (
+WITH camel AS (
   SELECT id, correlationId AS corr, activityDisplayName AS act, result, resultReason AS reason,
          activityDateTime AS ts, userAgent AS ua, additionalDetails AS det
   FROM read_ndjson('{path}', columns={{id:'VARCHAR', correlationId:'VARCHAR', activityDisplayName:'VARCHAR',
         result:'VARCHAR', resultReason:'VARCHAR', activityDateTime:'TIMESTAMPTZ', userAgent:'VARCHAR',
-        additionalDetails:'STRUCT(key VARCHAR, value VARCHAR)[]'}}, ignore_errors=true)
+        additionalDetails:'VARCHAR'}}, ignore_errors=true)
+  WHERE id IS NOT NULL
+), pascal AS (
+  -- Log Analytics exports spell the same fields in PascalCase (DuckDB matches JSON keys exactly).
+  SELECT Id, CorrelationId, ActivityDisplayName, Result, ResultReason, ActivityDateTime, UserAgent, AdditionalDetails
+  FROM read_ndjson('{path}', columns={{Id:'VARCHAR', CorrelationId:'VARCHAR', ActivityDisplayName:'VARCHAR',
+        Result:'VARCHAR', ResultReason:'VARCHAR', ActivityDateTime:'TIMESTAMPTZ', UserAgent:'VARCHAR',
+        AdditionalDetails:'VARCHAR'}}, ignore_errors=true)
+  WHERE Id IS NOT NULL
+), raw AS (
+  SELECT id, corr, lower(trim(act)) AS act, lower(trim(result)) AS result, trim(reason) AS reason, ts, ua,
+         -- additionalDetails as a JSON list, or as text holding one (Log Analytics' dynamic columns)
+         CAST(json(CASE WHEN det LIKE '"%' THEN json_extract_string(det, '$') ELSE det END)
+              AS STRUCT(key VARCHAR, value VARCHAR)[]) AS det
+  FROM (SELECT * FROM camel UNION ALL SELECT * FROM pascal)
 ), ev AS (SELECT DISTINCT ON (id) * FROM raw),
 details AS (SELECT corr, ts, id, unnest(det) AS d FROM ev),
 ct AS (
@@ -51,20 +67,20 @@ ua AS (
 ),
 att AS (
   SELECT corr,
-    bool_or(act = 'Reset password (self-service)' AND result = 'success')
-      OR bool_or(act = 'Self-service password reset flow activity progress' AND reason = 'User successfully reset password') AS done,
-    bool_or(act = 'Unlock user account (self-service)') AS unlock,
-    bool_or(act IN ('Self-service password reset flow activity progress', 'Reset password (self-service)')) AS reset
+    bool_or(act = 'reset password (self-service)' AND result = 'success')
+      OR bool_or(act = 'self-service password reset flow activity progress' AND reason = 'User successfully reset password') AS done,
+    bool_or(act = 'unlock user account (self-service)') AS unlock,
+    bool_or(act IN ('self-service password reset flow activity progress', 'reset password (self-service)')) AS reset
   FROM ev WHERE corr IS NOT NULL GROUP BY corr
 ),
 chan AS (
   SELECT a.corr, a.done, CASE {case} ELSE 'unknown' END AS channel
-  FROM att a LEFT JOIN (SELECT ct.corr, ct.ct, ua.ua FROM ct FULL JOIN ua USING (corr)) f USING (corr)
+  FROM att a LEFT JOIN (SELECT corr, ct.ct, ua.ua FROM ct FULL JOIN ua USING (corr)) f USING (corr)
   WHERE a.reset AND NOT a.unlock
 )
 SELECT channel, count(*) AS attempts, count(*) FILTER (WHERE done) AS completed FROM chan GROUP BY channel
 UNION ALL
-SELECT 'admin', count(*), count(*) FILTER (WHERE result = 'success') FROM ev WHERE act = 'Reset password (by admin)'
+SELECT 'admin', count(*), count(*) FILTER (WHERE result = 'success') FROM ev WHERE act = 'reset password (by admin)'
 ORDER BY channel
 """
 rows = con.execute(query).fetchall()
