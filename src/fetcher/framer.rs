@@ -101,6 +101,15 @@ impl Framer {
         }
     }
 
+    /// A scanner for one line of input known to hold one value per line (whose first line was
+    /// a whole record): it treats the line as the single-threaded scanner treats that line.
+    pub fn for_one_line() -> Self {
+        Framer {
+            line_delimited: Some(true),
+            ..Framer::new()
+        }
+    }
+
     /// The line the scanner is on (1-based).
     pub fn line(&self) -> u64 {
         self.line

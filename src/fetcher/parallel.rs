@@ -192,7 +192,7 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
 
 /// A line that is not a record by itself: the framer splits batches and names what is wrong.
 fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
-    let mut framer = Framer::new();
+    let mut framer = Framer::for_one_line();
     let mut emit = |piece: Piece<'_>| match piece {
         Piece::Record { bytes, line } => match decode(bytes) {
             Ok(record) => sink.item(Item::Record {
@@ -217,5 +217,6 @@ fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
         }),
     };
     framer.scan(line, &mut emit);
+    framer.scan(b"\n", &mut emit);
     framer.finish(&mut emit);
 }
