@@ -107,6 +107,16 @@ impl Framer {
         }
     }
 
+    /// A scanner for line `line` of input known to hold one value per line (whose first line
+    /// was a whole record): it treats the line as the single-threaded scanner treats that line,
+    /// and reports the file's line numbers.
+    pub fn for_one_line(line: u64) -> Self {
+        Framer {
+            line_delimited: Some(true),
+            ..Framer::starting_at_line(line)
+        }
+    }
+
     /// The line the scanner is on (1-based).
     pub fn line(&self) -> u64 {
         self.line

@@ -191,7 +191,7 @@ fn decode_lines(block: &[u8], first_line: u64, sink: &mut dyn Sink) {
 /// The first reject before any record of the line keeps the whole line in the rejects file, as
 /// read (nothing of it is lost, and nothing is copied).
 fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
-    let mut framer = Framer::starting_at_line(line_number);
+    let mut framer = Framer::for_one_line(line_number);
     let mut own_bytes_only = false;
     let mut emit = |piece: Piece<'_>| {
         let (reject_line, reason, bytes) = match piece {
@@ -222,6 +222,7 @@ fn frame_line(line: &[u8], line_number: u64, sink: &mut dyn Sink) {
         });
     };
     framer.scan(line, &mut emit);
+    framer.scan(b"\n", &mut emit);
     framer.finish(&mut emit);
 }
 

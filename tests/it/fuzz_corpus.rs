@@ -44,7 +44,7 @@ fn every_corpus_input_passes_its_targets_check() {
 
 #[test]
 fn a_panicking_check_fails_the_replay() {
-    let dir = fuzz_dir().join("corpus").join(TARGETS[0].0);
+    let dir = fuzz_dir().join("regressions").join("lean_vs_full");
     let (count, failed) = replay(&dir, |data| assert!(data.is_empty(), "not empty"));
     assert!(count > 0);
     assert_eq!(failed.len(), count);

@@ -161,7 +161,7 @@ fn every_hostile_record_is_named_and_kept_and_the_rest_still_counts() {
             vec![
                 hostile(
                     deep_open,
-                    "truncated: the input ends inside the record that begins on line",
+                    "line break inside a record: a line of line-delimited JSON is cut short",
                 ),
                 Hostile {
                     line: deep_closed.into(),
@@ -199,7 +199,6 @@ fn every_hostile_record_is_named_and_kept_and_the_rest_still_counts() {
         inputs.push(write(dir.path(), name, &text));
         for (number, hostile) in numbers.iter().zip(bad) {
             if let Some(why) = hostile.why {
-                let why = why.replace("on line", &format!("on line {number}"));
                 expected.push((format!("{name}:{number}"), why, hostile.line.clone()));
             }
         }
@@ -240,10 +239,7 @@ fn every_hostile_record_is_named_and_kept_and_the_rest_still_counts() {
             .lines()
             .find(|line| line.contains(&format!("/{place}: ")))
             .unwrap_or_else(|| panic!("{place} not named:\n{stderr}"));
-        assert!(
-            named.contains(why.as_str()),
-            "{place}: want `{why}` in: {named}"
-        );
+        assert!(named.contains(why), "{place}: want `{why}` in: {named}");
     }
     for name in ["cut.ndjson.gz", "empty.json", "picture.json"] {
         assert!(stderr.contains(&format!("/{name}")), "{name}:\n{stderr}");
