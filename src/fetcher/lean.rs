@@ -44,6 +44,11 @@ pub fn decode(line: &[u8]) -> Option<RecordView<'_>> {
     let mut envelope_time = None;
     let mut operation_name = None;
     let mut result_description = None;
+    // A structured field given twice is left to the full decoder, whose last one wins; the lean
+    // decoder would merge the two.
+    let mut structured_seen = [false; 3];
+    let mut first_time =
+        |field: usize| (!std::mem::replace(&mut structured_seen[field], true)).then_some(());
     cursor.object(|cursor, key| {
         let text = Cursor::nullable_string;
         match_key!(key,
@@ -62,9 +67,9 @@ pub fn decode(line: &[u8]) -> Option<RecordView<'_>> {
             "loggedByService" => { cursor.nullable_string()?; },
             "category" => { cursor.nullable_string()?; },
             "operationType" => { cursor.nullable_string()?; },
-            "initiatedBy" => cursor.initiator(&mut record)?,
-            "targetResources" => cursor.targets(&mut record)?,
-            "additionalDetails" => cursor.details(&mut record)?,
+            "initiatedBy" => { first_time(0)?; cursor.initiator(&mut record)? },
+            "targetResources" => { first_time(1)?; cursor.targets(&mut record)? },
+            "additionalDetails" => { first_time(2)?; cursor.details(&mut record)? },
             "properties" => return None,
             "value" => cursor.not_a_record_array()?,
             "records" => cursor.not_a_record_array()?,
