@@ -5,18 +5,20 @@ use std::path::{Path, PathBuf};
 
 use azure_core::credentials::{Secret, SecretBytes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use polars::prelude::{BooleanChunked, DataFrame, PolarsResult};
 use url::Url;
 
 use crate::cli::{
     AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
 };
+use crate::columns::{attempt_columns, time_nanos};
 use crate::error::Error;
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
 use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
-use crate::model::{Attempt, Event};
+use crate::model::Event;
 use crate::reporter::export::Format;
 use crate::reporter::params::{
     Assumption, Costs, DEFAULT_COST_HELPDESK, DEFAULT_COST_SELF_SERVICE, DEFAULT_DEFLECTION,
@@ -213,11 +215,21 @@ impl Window {
         })
     }
 
-    /// Keeps the events that happened in the window and the attempts that began in it. Attempts
-    /// are built from all events first, so an attempt crossing the edge stays whole.
-    pub fn apply(&self, events: &mut Vec<Event>, attempts: &mut Vec<Attempt>) {
+    /// Keeps the events that happened in the window and the attempts (rows of the `attempts`
+    /// table) that began in it. Attempts are built from all events first, so an attempt
+    /// crossing the edge stays whole.
+    pub fn apply(&self, events: &mut Vec<Event>, attempts: &mut DataFrame) -> PolarsResult<()> {
+        if *self == Window::default() {
+            return Ok(());
+        }
         events.retain(|event| self.contains(event.time));
-        attempts.retain(|attempt| self.contains(attempt.started));
+        let started = time_nanos(attempts.column(attempt_columns::STARTED)?)?;
+        let inside: BooleanChunked = started
+            .iter()
+            .map(|nanos| self.contains(nanos.map(DateTime::from_timestamp_nanos)))
+            .collect();
+        *attempts = attempts.filter(&inside)?;
+        Ok(())
     }
 }
 

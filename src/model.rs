@@ -424,6 +424,48 @@ pub struct Attempt {
     pub local: Option<LocalPlacement>,
 }
 
+impl Attempt {
+    /// The fields the transformer makes, borrowed.
+    pub fn view(&self) -> AttemptView<'_> {
+        AttemptView {
+            id: &self.id,
+            kind: self.kind,
+            channel: &self.channel,
+            client_type: self.client_type.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            completed: self.completed,
+            started: self.started,
+            ended: self.ended,
+            user: self.user.as_deref(),
+            ip_address: self.ip_address.as_deref(),
+            rows: self.rows,
+            furthest_step: self.furthest_step,
+            final_state: self.final_state,
+            ip_network: self.ip_network.as_deref(),
+        }
+    }
+}
+
+/// An [`Attempt`] as the transformer makes it, borrowed: everything but `new_ip_for_user` and
+/// the calendar placement, which are worked out over all attempts afterwards.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptView<'a> {
+    pub id: &'a str,
+    pub kind: AttemptKind,
+    pub channel: &'a str,
+    pub client_type: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub completed: bool,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub user: Option<&'a str>,
+    pub ip_address: Option<&'a str>,
+    pub rows: u32,
+    pub furthest_step: Option<FunnelStep>,
+    pub final_state: Option<FinalState>,
+    pub ip_network: Option<&'a str>,
+}
+
 /// The steps of a self-service reset, in the order a user goes through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FunnelStep {
@@ -485,6 +527,19 @@ pub enum FinalState {
 }
 
 impl FinalState {
+    pub const ALL: [FinalState; 10] = [
+        FinalState::Completed,
+        FinalState::Cancelled,
+        FinalState::Blocked,
+        FinalState::InsufficientMethods,
+        FinalState::NotEnabled,
+        FinalState::OnPremFailure,
+        FinalState::BannedPassword,
+        FinalState::ContactedAdmin,
+        FinalState::OtherFailure,
+        FinalState::NoOutcome,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FinalState::Completed => "completed",

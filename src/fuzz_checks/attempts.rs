@@ -7,6 +7,9 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
+use polars::prelude::{DataFrame, PolarsResult};
+
+use crate::columns::attempts_from_frame;
 use crate::model::{ADMIN_CHANNEL, Attempt, AttemptKind, Event, FinalState, FunnelStep};
 use crate::pipeline::RejectLog;
 use crate::pipeline::report::{fold_files, read_files};
@@ -168,19 +171,19 @@ pub fn attempt_fold(data: &[u8]) {
     let lines = ndjson(&rows);
     let rules = ChannelRules::builtin();
     let events = read_events(&lines);
-    let attempts = build_attempts(&events, &rules);
+    let attempts = attempts_of(&events, &rules);
     assert_attempt_invariants(&attempts, &events);
 
     let mut reversed = lines.clone();
     reversed.reverse();
     assert_eq!(
-        build_attempts(&read_events(&reversed), &rules),
+        attempts_of(&read_events(&reversed), &rules),
         attempts,
         "reversed input"
     );
     let doubled: Vec<String> = lines.iter().chain(&reversed).cloned().collect();
     assert_eq!(
-        build_attempts(&read_events(&doubled), &rules),
+        attempts_of(&read_events(&doubled), &rules),
         attempts,
         "every record twice"
     );
@@ -190,6 +193,20 @@ pub fn attempt_fold(data: &[u8]) {
         "two partial folds merged"
     );
     assert_eq!(fold_lines(&lines, &rules), attempts, "the parallel reader");
+    assert_eq!(
+        fold_lines(&doubled, &rules),
+        attempts,
+        "every record twice, to the parallel reader"
+    );
+}
+
+/// The attempts of `events`, as rows of the `attempts` table.
+pub fn attempts_of(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
+    rows(build_attempts(events, rules))
+}
+
+fn rows(table: PolarsResult<DataFrame>) -> Vec<Attempt> {
+    attempts_from_frame(&table.expect("attempts make a table")).expect("the table reads back")
 }
 
 /// The rows as NDJSON lines, row `i` with record id `r<i>`.
@@ -218,7 +235,7 @@ pub fn fold_lines(lines: &[String], rules: &ChannelRules) -> Vec<Attempt> {
     let (attempts, _) = fold_files(&[file.path().to_path_buf()], rules, &mut rejects)
         .expect("a file just written reads");
     assert_no_rejects(&rejects, lines);
-    attempts
+    rows(Ok(attempts))
 }
 
 /// Attempts of `events` folded by two builders, one taking the events before `cut` and one those
@@ -229,7 +246,7 @@ pub fn fold_in_parts(events: &[Event], cut: usize, rules: &ChannelRules) -> Vec<
     before.iter().for_each(|event| first.add(&event.view()));
     after.iter().for_each(|event| second.add(&event.view()));
     second.merge(first);
-    second.finish(rules)
+    rows(second.finish(rules))
 }
 
 /// The rows are valid records; only a file without any is rejected (as empty).

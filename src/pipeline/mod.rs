@@ -11,3 +11,11 @@ mod rejects;
 pub mod report;
 
 pub use rejects::RejectLog;
+
+/// Runs one phase of a command; `SSPRLENS_LOG=debug` shows how long it took.
+pub(crate) fn timed<T>(phase: &str, run: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let outcome = run();
+    tracing::debug!("{phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    outcome
+}

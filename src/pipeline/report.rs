@@ -1,22 +1,20 @@
 //! `ssprlens report`: events from export files or the store → attempts → tables → a report.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use chrono::Duration;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use super::RejectLog;
-use crate::columns::events_frame;
+use super::{RejectLog, timed};
+use crate::columns::{attempt_columns, events_frame};
 use crate::config::{Query, ReportConfig, ReportSettings, Source, Window};
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::parallel::{Sink, read_file_parallel};
-use crate::model::{ActivityKind, Attempt, Event, RecordView};
+use crate::model::{ActivityKind, Event, RecordView};
 use crate::reporter::export::{self, Format, Output};
-use crate::reporter::frames::{attempts_frame, calendar_frame, channel_order_frame, params_frame};
+use crate::reporter::frames::{calendar_frame, channel_order_frame, params_frame};
 use crate::reporter::params::Parameters;
 use crate::reporter::queries::{Frames, REPORTS, Tables};
 use crate::reporter::{ReportError, html};
@@ -25,6 +23,7 @@ use crate::transformer::attempts::{AttemptBuilder, build_attempts};
 use crate::transformer::calendar::{calendar_days, place};
 use crate::transformer::event::{normalize, normalize_view};
 use crate::transformer::rules::ChannelRules;
+use polars::prelude::DataFrame;
 
 /// What reading the inputs found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -100,42 +99,16 @@ pub fn read_files(
     Ok((events, stats))
 }
 
-/// Ids seen so far, shared by the reading threads: 64-bit hashes in locked shards. (Two of a
-/// million distinct ids share a hash with a chance of about 3 in 10^8, and the seed differs
-/// every run.)
-struct SeenIds {
-    hasher: foldhash::fast::RandomState,
-    shards: Vec<Mutex<HashSet<u64, foldhash::fast::FixedState>>>,
-}
-
-impl SeenIds {
-    fn new() -> Self {
-        SeenIds {
-            hasher: foldhash::fast::RandomState::default(),
-            shards: (0..64).map(|_| Mutex::new(HashSet::default())).collect(),
-        }
-    }
-
-    /// True the first time an id is seen.
-    fn insert(&self, id: &str) -> bool {
-        let hash = self.hasher.hash_one(id);
-        let shard = &self.shards[(hash >> 58) as usize];
-        shard
-            .lock()
-            .map(|mut shard| shard.insert(hash))
-            .unwrap_or(true)
-    }
-}
-
 /// One reading thread's share: events folded into attempts as they come, rejects kept aside.
-struct Fold<'a> {
-    seen: &'a SeenIds,
+#[derive(Default)]
+struct Fold {
     attempts: AttemptBuilder,
-    stats: ReadStats,
+    /// Records read, copies included.
+    records: u64,
     rejects: Vec<(u64, String, Vec<u8>)>,
 }
 
-impl Sink for Fold<'_> {
+impl Sink for Fold {
     fn item(&mut self, item: Item<'_>) {
         match item {
             Item::Record {
@@ -154,13 +127,8 @@ impl Sink for Fold<'_> {
     fn view(&mut self, record: RecordView<'_>, line: u64, bytes: &[u8]) {
         match normalize_view(record) {
             Ok(event) => {
-                self.stats.records += 1;
-                if self.seen.insert(&event.id) {
-                    self.stats.without_time += u64::from(event.time.is_none());
-                    self.attempts.add(&event);
-                } else {
-                    self.stats.duplicates += 1;
-                }
+                self.records += 1;
+                self.attempts.add(&event);
             }
             Err(reason) => self.rejects.push((line, reason, bytes.to_vec())),
         }
@@ -173,28 +141,18 @@ pub fn fold_files(
     inputs: &[PathBuf],
     rules: &ChannelRules,
     rejects: &mut RejectLog,
-) -> Result<(Vec<Attempt>, ReadStats), Error> {
+) -> Result<(DataFrame, ReadStats), Error> {
     let files = files::expand_inputs(inputs)?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let seen = SeenIds::new();
-    let mut attempts = AttemptBuilder::default();
-    let mut stats = ReadStats {
-        files: files.len(),
-        ..ReadStats::default()
-    };
+    let mut builders = Vec::new();
+    let mut records = 0;
+    let start = std::time::Instant::now();
     for path in &files {
-        let folds = read_file_parallel(path, workers, || Fold {
-            seen: &seen,
-            attempts: AttemptBuilder::default(),
-            stats: ReadStats::default(),
-            rejects: Vec::new(),
-        })?;
+        let folds = read_file_parallel(path, workers, Fold::default)?;
         let mut file_rejects = Vec::new();
         for fold in folds {
-            attempts.merge(fold.attempts);
-            stats.records += fold.stats.records;
-            stats.duplicates += fold.stats.duplicates;
-            stats.without_time += fold.stats.without_time;
+            builders.push(fold.attempts);
+            records += fold.records;
             file_rejects.extend(fold.rejects);
         }
         file_rejects.sort_by_key(|(line, _, _)| *line);
@@ -203,8 +161,18 @@ pub fn fold_files(
             rejects.reject(&place, line, &reason, &bytes)?;
         }
     }
-    stats.rejects = rejects.count();
-    Ok((attempts.finish(rules), stats))
+    debug!("read inputs: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    let attempts = timed("merge", || AttemptBuilder::merge_all(builders));
+    let (rows, without_time) = attempts.rows();
+    let stats = ReadStats {
+        files: files.len(),
+        records,
+        duplicates: records - rows,
+        rejects: rejects.count(),
+        without_time,
+    };
+    let attempts = timed("attempts", || attempts.finish(rules)).map_err(attempts_error)?;
+    Ok((attempts, stats))
 }
 
 /// The store's events for a window (see [`store_days`]).
@@ -217,23 +185,16 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
 /// [`build_attempts`]. (The store holds an id once, so which copy of a repeated one is read
 /// does not matter.)
 fn fold_store(dir: &Path, window: &Window) -> Result<(AttemptBuilder, ReadStats), Error> {
-    let seen = SeenIds::new();
     let folds = Store::open_for_reading(dir)?.fold_views(
         store_days(window),
-        || (AttemptBuilder::default(), 0u64),
-        |(attempts, records), event| {
-            if seen.insert(&event.id) {
-                *records += 1;
-                attempts.add(&event);
-            }
-        },
+        AttemptBuilder::default,
+        |attempts, event| attempts.add(&event),
     )?;
-    let mut attempts = AttemptBuilder::default();
-    let mut stats = ReadStats::default();
-    for (fold, records) in folds {
-        attempts.merge(fold);
-        stats.records += records;
-    }
+    let attempts = AttemptBuilder::merge_all(folds);
+    let stats = ReadStats {
+        records: attempts.rows().0,
+        ..ReadStats::default()
+    };
     Ok((attempts, stats))
 }
 
@@ -271,52 +232,72 @@ pub fn tables(
     if without_correlation > 0 {
         warn!("{without_correlation} reset rows have no correlationId and belong to no attempt");
     }
-    let attempts = build_attempts(&events, rules);
+    let attempts = build_attempts(&events, rules).map_err(attempts_error)?;
     assemble(events, attempts, rules, window, settings)
 }
 
-/// Events and attempts, cut to the window and placed in the report's calendar, as the tables
-/// the reports query.
+fn attempts_error(source: polars::error::PolarsError) -> ReportError {
+    ReportError::Table {
+        table: "attempts",
+        source,
+    }
+}
+
+/// Events and the `attempts` table, cut to the window and placed in the report's calendar, as
+/// the tables the reports query.
 fn assemble(
     mut events: Vec<Event>,
-    mut attempts: Vec<Attempt>,
+    mut attempts: DataFrame,
     rules: &ChannelRules,
     window: &Window,
     settings: &ReportSettings,
 ) -> Result<Tables, Error> {
-    window.apply(&mut events, &mut attempts);
-    place(&mut attempts, &settings.calendar, &settings.working_hours);
-    let not_addresses = attempts
-        .iter()
-        .filter(|attempt| attempt.ip_address.is_some() && attempt.ip_network.is_none())
-        .count();
+    let start = std::time::Instant::now();
+    window
+        .apply(&mut events, &mut attempts)
+        .map_err(attempts_error)?;
+    let span = place(&mut attempts, &settings.calendar, &settings.working_hours)
+        .map_err(attempts_error)?;
+    let not_addresses = count_not_addresses(&attempts).map_err(attempts_error)?;
     if not_addresses > 0 {
         warn!(
             "{not_addresses} attempts have an IP address field that holds no IP address; kept as found (`ips` lists them as not_an_address)"
         );
     }
     if let Some(pseudonyms) = &settings.pseudonyms {
-        pseudonyms.clone().apply(&mut events, &mut attempts);
+        pseudonyms
+            .clone()
+            .apply(&mut events, &mut attempts)
+            .map_err(attempts_error)?;
     }
-    let days = calendar_days(&attempts, &settings.calendar);
+    let days = calendar_days(span, &settings.calendar);
     info!(
         "{} events, {} attempts in the report window",
         events.len(),
-        attempts.len()
+        attempts.height()
     );
     let table = |table, result: polars::error::PolarsResult<_>| {
         result.map_err(|source| ReportError::Table { table, source })
     };
     let frames = Frames {
         events: table("events", events_frame(&events))?,
-        attempts: table("attempts", attempts_frame(&attempts))?,
+        attempts,
         channel_order: table("channel_order", channel_order_frame(&rules.channels()))?,
         calendar: table("calendar", calendar_frame(&days))?,
         params: table("params", params_frame(&settings.params))?,
     };
-    // Freeing every event and attempt string takes tens of milliseconds that nothing waits for.
-    std::thread::spawn(move || drop((events, attempts)));
-    Ok(Tables::new(frames)?)
+    // Freeing every event string takes tens of milliseconds that nothing waits for.
+    std::thread::spawn(move || drop(events));
+    let tables = Tables::new(frames)?;
+    debug!("tables: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    Ok(tables)
+}
+
+/// Attempts whose IP address field holds something that is no IP address (it has no network).
+fn count_not_addresses(attempts: &DataFrame) -> polars::error::PolarsResult<usize> {
+    let address = attempts.column(attempt_columns::IP_ADDRESS)?.is_not_null();
+    let network = attempts.column(attempt_columns::IP_NETWORK)?.is_null();
+    Ok((address & network).sum().unwrap_or_default() as usize)
 }
 
 /// Runs one query and writes its result.
@@ -326,7 +307,7 @@ pub fn write_report(
     format: Format,
     out: Option<&Path>,
 ) -> Result<(), Error> {
-    let mut output = Output::new(tables.query(&query.name, &query.sql)?);
+    let mut output = Output::new(timed("query", || tables.query(&query.name, &query.sql))?);
     if matches!(format, Format::Table | Format::Markdown) {
         if let (Some(sql), Format::Table) = (&query.total_sql, format) {
             output.total = Some(tables.query(&format!("{} total", query.name), sql)?);
@@ -337,7 +318,7 @@ pub fn write_report(
         }
         output.notes = query.notes.clone();
     }
-    export::write(&output, format, out)?;
+    timed("export", || export::write(&output, format, out))?;
     Ok(())
 }
 
@@ -432,13 +413,13 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             (tables(events, &config.rules, window, settings)?, stats)
         }
         Source::Store(dir) => {
-            let (attempts, stats) = fold_store(dir, window)?;
+            let (attempts, stats) = timed("read store", || fold_store(dir, window))?;
             info!(
                 "read {} events from the store {}",
                 stats.records,
                 dir.display()
             );
-            let attempts = attempts.finish(&config.rules);
+            let attempts = attempts.finish(&config.rules).map_err(attempts_error)?;
             (
                 assemble(Vec::new(), attempts, &config.rules, window, settings)?,
                 stats,
@@ -467,5 +448,5 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
 /// What was read: the events themselves, or only the attempts they make.
 enum Loaded {
     Events(Vec<Event>),
-    Attempts(Vec<Attempt>),
+    Attempts(DataFrame),
 }

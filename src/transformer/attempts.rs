@@ -12,29 +12,50 @@
 //! - a self-service attempt's furthest step and final state come from its rows' step texts
 //!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
 //!   its IP address ([`super::network`], [`super::ip_history`]).
+//!
+//! An [`AttemptBuilder`] keeps a small state per correlation id, never the events, spread over
+//! partitions by a hash of the id: builders fed by different threads merge, and finish, one
+//! partition per core at a time. Each state keeps the keys of its rows, so a copy of a record
+//! (same id, hence same correlation id) counts once, however the copies were split between
+//! builders.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::hash::BuildHasher;
-use std::thread;
-
-use foldhash::fast::FixedState;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+use polars::prelude::{DataFrame, PolarsResult};
+use rayon::prelude::*;
 
-use super::event::normalize_ip;
 use super::funnel::FunnelTracker;
 use super::ip_history::mark_new_ips;
-use super::network::network_of;
-use super::rules::ChannelRules;
-use crate::model::{ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, Event, EventView};
+use super::network::{Network, parse_address};
+use super::rules::{ChannelRules, Classifier};
+use crate::columns::{AttemptColumns, attempts_frame};
+use crate::model::{
+    ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, AttemptView, Event, EventView,
+};
 
 /// The flow step that marks a completed reset.
 const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
 
-/// Builds every attempt found in `events`, sorted by id. Events must already be deduplicated.
-pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
+/// How many partitions a builder spreads correlation ids over.
+const PARTITIONS: usize = 32;
+
+/// Hashes a correlation id: its partition and its place in the partition's table.
+const GROUP_HASH: FixedState = FixedState::with_seed(0x4752_4f55_5053);
+
+/// Hashes a record id into its row key; seeded anew in every run, so that no input can be made
+/// to collide.
+static ROW_HASH: LazyLock<FixedState> = LazyLock::new(|| FixedState::with_seed(rand::random()));
+
+/// The `attempts` table of `events` (see [`AttemptBuilder::finish`]). A copy of an event counts
+/// once.
+pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> PolarsResult<DataFrame> {
     let mut builder = AttemptBuilder::default();
     for event in events {
         builder.add(&event.view());
@@ -43,105 +64,283 @@ pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
 }
 
 /// Attempts in the making: events are added one at a time, in any order, and builders that saw
-/// different events (threads reading different parts of the input) merge. It keeps a small state
-/// per correlation id and per admin reset, never the events.
+/// different events (threads reading different parts of the input) merge.
 #[derive(Default)]
 pub struct AttemptBuilder {
-    groups: HashMap<String, Group, foldhash::fast::RandomState>,
+    /// Empty until the first event with a correlation id, then [`PARTITIONS`] long.
+    partitions: Vec<Partition>,
     admin: Vec<Attempt>,
+    /// The keys of rows without a correlation id, which belong to no group.
+    loose_rows: HashSet<u64, FixedState>,
 }
 
 impl AttemptBuilder {
-    /// Adds one (deduplicated) event.
+    /// Adds one event; a copy of an event added before (to this builder) changes nothing.
     pub fn add(&mut self, event: &EventView<'_>) {
-        if event.kind == ActivityKind::AdminReset {
+        let key = row_key(event);
+        let new = match event.correlation_id.as_deref() {
+            Some(correlation_id) => {
+                let hash = GROUP_HASH.hash_one(correlation_id);
+                if self.partitions.is_empty() {
+                    self.partitions.resize_with(PARTITIONS, Partition::default);
+                }
+                // Bits the partition's table does not use for its slots and tags.
+                let partition = &mut self.partitions[(hash >> 32) as usize % PARTITIONS];
+                partition.group(correlation_id, hash).add(event, key)
+            }
+            None => self.loose_rows.insert(key),
+        };
+        if new && event.kind == ActivityKind::AdminReset {
             self.admin.push(admin_attempt(event));
         }
-        if let Some(correlation_id) = event.correlation_id.as_deref() {
-            match self.groups.get_mut(correlation_id) {
-                Some(group) => group.add(event),
-                None => {
-                    let mut group = Group::default();
-                    group.add(event);
-                    self.groups.insert(correlation_id.to_owned(), group);
-                }
-            }
-        }
+    }
+
+    /// Rows added, each record once; and how many of them have no time.
+    pub fn rows(&self) -> (u64, u64) {
+        let groups = self.partitions.iter().flat_map(|p| &p.groups);
+        let keys = groups
+            .flat_map(|group| group.rows.iter())
+            .chain(self.loose_rows.iter().copied());
+        keys.fold((0, 0), |(rows, untimed), key| {
+            (rows + 1, untimed + u64::from(is_untimed(key)))
+        })
     }
 
     /// Takes in what another builder saw.
-    pub fn merge(&mut self, mut other: AttemptBuilder) {
-        // The smaller map goes into the larger one.
-        if self.groups.len() < other.groups.len() {
-            std::mem::swap(self, &mut other);
+    pub fn merge(&mut self, other: AttemptBuilder) {
+        *self = Self::merge_all(vec![std::mem::take(self), other]);
+    }
+
+    /// One builder of what all of `builders` saw, merged partition by partition on every core.
+    pub fn merge_all(builders: Vec<AttemptBuilder>) -> AttemptBuilder {
+        let mut merged = AttemptBuilder::default();
+        let mut shares: Vec<Vec<Partition>> = Vec::new();
+        for builder in builders {
+            merged.admin.extend(builder.admin);
+            merged.loose_rows.extend(builder.loose_rows);
+            for (index, partition) in builder.partitions.into_iter().enumerate() {
+                if shares.len() <= index {
+                    shares.resize_with(index + 1, Vec::new);
+                }
+                shares[index].push(partition);
+            }
         }
-        self.admin.extend(other.admin);
-        for (correlation_id, group) in other.groups {
-            match self.groups.get_mut(&correlation_id) {
-                Some(mine) => mine.merge(group),
+        merged.partitions = shares
+            .into_par_iter()
+            .map(|share| {
+                share
+                    .into_iter()
+                    .reduce(Partition::merge)
+                    .unwrap_or_default()
+            })
+            .collect();
+        merged
+    }
+
+    /// The `attempts` table, sorted by id (then kind), without its calendar columns (see
+    /// [`super::calendar::place`]). Every core builds a share of the table, in order.
+    pub fn finish(self, rules: &ChannelRules) -> PolarsResult<DataFrame> {
+        let mut admin = self.admin;
+        admin.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // Copies of an admin row that different builders saw.
+        admin.dedup_by(|a, b| a.id == b.id);
+        let partitions = self.partitions;
+        let order = table_order(&partitions, &admin);
+        let cores = rayon::current_num_threads();
+        let shares: Vec<DataFrame> = order
+            .par_chunks(order.len().div_ceil(cores).max(1))
+            .map_init(
+                || (rules.classifier(), AddressTexts::default()),
+                |(classifier, addresses), share| {
+                    let mut columns = AttemptColumns::with_capacity(share.len());
+                    for &place in share {
+                        match place {
+                            Place::Admin(index) => columns.push(admin[index].view()),
+                            Place::Group(partition, index) => {
+                                let group = &partitions[partition as usize].groups[index as usize];
+                                columns.push(group.view(classifier, addresses));
+                            }
+                        }
+                    }
+                    columns.finish()
+                },
+            )
+            .collect::<PolarsResult<_>>()?;
+        let mut table = attempts_frame(&[])?;
+        for share in shares {
+            table.vstack_mut_owned(share)?;
+        }
+        // Freeing the groups' strings takes time nothing needs to wait for.
+        std::thread::spawn(move || drop(partitions));
+        mark_new_ips(&mut table)?;
+        Ok(table)
+    }
+}
+
+/// Where an attempt's row comes from: an admin reset, or a group of a partition.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Admin(usize),
+    Group(u32, u32),
+}
+
+/// Every attempt's place, in the order of the table: by id, then kind (an admin reset's id is
+/// its record's, which could equal a correlation id).
+fn table_order(partitions: &[Partition], admin: &[Attempt]) -> Vec<Place> {
+    let key = |place: Place| match place {
+        Place::Admin(index) => (admin[index].id.as_str(), AttemptKind::Admin),
+        Place::Group(partition, index) => {
+            let group = &partitions[partition as usize].groups[index as usize];
+            (
+                &*group.correlation_id,
+                group.kind().unwrap_or(AttemptKind::Reset),
+            )
+        }
+    };
+    // The first sixteen bytes of the id decide almost every comparison on their own (record
+    // ids share a prefix such as `Directory_`).
+    let prefix = |id: &str| {
+        let mut bytes = [0; 16];
+        let head = &id.as_bytes()[..id.len().min(16)];
+        bytes[..head.len()].copy_from_slice(head);
+        u128::from_be_bytes(bytes)
+    };
+    let groups = partitions
+        .iter()
+        .enumerate()
+        .flat_map(|(partition, groups)| {
+            groups
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, group)| group.kind().is_some())
+                .map(move |(index, _)| Place::Group(partition as u32, index as u32))
+        });
+    let mut order: Vec<(u128, Place)> = (0..admin.len())
+        .map(Place::Admin)
+        .chain(groups)
+        .map(|place| (prefix(key(place).0), place))
+        .collect();
+    order.par_sort_unstable_by(|(a_prefix, a), (b_prefix, b)| {
+        a_prefix.cmp(b_prefix).then_with(|| {
+            let ((a_id, a_kind), (b_id, b_kind)) = (key(*a), key(*b));
+            a_id.cmp(b_id)
+                .then_with(|| a_kind.as_str().cmp(b_kind.as_str()))
+        })
+    });
+    order.into_iter().map(|(_, place)| place).collect()
+}
+
+/// The correlation ids of one partition, each with its group.
+#[derive(Default)]
+struct Partition {
+    /// Indexes into `groups`, by the hash of the correlation id.
+    table: HashTable<usize>,
+    groups: Vec<Group>,
+}
+
+impl Partition {
+    /// The index of the group of a correlation id, if it has one.
+    fn find(&self, correlation_id: &str, hash: u64) -> Option<usize> {
+        let groups = &self.groups;
+        self.table
+            .find(hash, |&index| {
+                *groups[index].correlation_id == *correlation_id
+            })
+            .copied()
+    }
+
+    fn insert(&mut self, group: Group) -> usize {
+        let index = self.groups.len();
+        let groups = &self.groups;
+        self.table
+            .insert_unique(group.hash, index, |&index| groups[index].hash);
+        self.groups.push(group);
+        index
+    }
+
+    /// The group of a correlation id, made when it is new.
+    fn group(&mut self, correlation_id: &str, hash: u64) -> &mut Group {
+        let index = match self.find(correlation_id, hash) {
+            Some(index) => index,
+            None => self.insert(Group::new(correlation_id, hash)),
+        };
+        &mut self.groups[index]
+    }
+
+    /// Both partitions' groups as one; the smaller goes into the larger.
+    fn merge(mut self, mut other: Partition) -> Partition {
+        if self.groups.len() < other.groups.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        for group in other.groups {
+            match self.find(&group.correlation_id, group.hash) {
+                Some(index) => self.groups[index].merge(group),
                 None => {
-                    self.groups.insert(correlation_id, group);
+                    self.insert(group);
                 }
             }
         }
+        self
     }
+}
 
-    /// The attempts, sorted by id.
-    pub fn finish(self, rules: &ChannelRules) -> Vec<Attempt> {
-        // Each group becomes its attempt on its own (channel, network): a share per core, each
-        // sorted on its own thread, then the sorted shares merged.
-        let mut groups: Vec<(String, Group)> = self.groups.into_iter().collect();
-        let cores = thread::available_parallelism().map_or(1, usize::from);
-        let share = groups.len().div_ceil(cores).max(1);
-        let mut admin = self.admin;
-        admin.sort_unstable_by(by_id);
-        let mut attempts = thread::scope(|scope| {
-            let mut shares = Vec::new();
-            while !groups.is_empty() {
-                let mine = groups.split_off(groups.len().saturating_sub(share));
-                shares.push(scope.spawn(move || {
-                    let mut attempts: Vec<Attempt> = mine
-                        .into_iter()
-                        .filter_map(|(correlation_id, group)| {
-                            group.into_attempt(correlation_id, rules)
-                        })
-                        .collect();
-                    attempts.sort_unstable_by(by_id);
-                    attempts
-                }));
+/// A row's key: a hash of its record id, whose top bit says whether the row has no time. The
+/// copies of a record share it.
+fn row_key(event: &EventView<'_>) -> u64 {
+    ROW_HASH.hash_one(event.id.as_ref()) >> 1 | u64::from(event.time.is_none()) << 63
+}
+
+fn is_untimed(key: u64) -> bool {
+    key >> 63 == 1
+}
+
+/// The keys of a group's rows: a short list (almost always), or a set once it grows long.
+enum RowKeys {
+    Few(Vec<u64>),
+    Many(HashSet<u64, FixedState>),
+}
+
+impl RowKeys {
+    /// The longest list searched one key at a time.
+    const FEW: usize = 32;
+
+    /// Adds a key; `false` if it was there already.
+    fn insert(&mut self, key: u64) -> bool {
+        match self {
+            RowKeys::Few(keys) if keys.contains(&key) => false,
+            RowKeys::Few(keys) if keys.len() < Self::FEW => {
+                keys.push(key);
+                true
             }
-            shares
-                .into_iter()
-                .map(|share| share.join().expect("a finishing thread panicked"))
-                .fold(admin, merge_sorted)
-        });
-        mark_new_ips(&mut attempts);
-        attempts
+            RowKeys::Few(keys) => {
+                let mut set: HashSet<u64, FixedState> = keys.drain(..).collect();
+                set.insert(key);
+                *self = RowKeys::Many(set);
+                true
+            }
+            RowKeys::Many(set) => set.insert(key),
+        }
     }
-}
 
-/// The order of attempts: by id, then kind.
-fn by_id(a: &Attempt, b: &Attempt) -> Ordering {
-    a.id.cmp(&b.id).then(a.kind.as_str().cmp(b.kind.as_str()))
-}
+    fn iter(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        match self {
+            RowKeys::Few(keys) => Box::new(keys.iter().copied()),
+            RowKeys::Many(set) => Box::new(set.iter().copied()),
+        }
+    }
 
-/// Two lists sorted [`by_id`] as one sorted list.
-fn merge_sorted(left: Vec<Attempt>, right: Vec<Attempt>) -> Vec<Attempt> {
-    let mut merged = Vec::with_capacity(left.len() + right.len());
-    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
-    loop {
-        let next = match (left.peek(), right.peek()) {
-            (Some(a), Some(b)) if by_id(a, b).is_le() => left.next(),
-            (Some(_), Some(_)) | (None, Some(_)) => right.next(),
-            (Some(_), None) => left.next(),
-            (None, None) => return merged,
-        };
-        merged.extend(next);
+    fn len(&self) -> usize {
+        match self {
+            RowKeys::Few(keys) => keys.len(),
+            RowKeys::Many(set) => set.len(),
+        }
     }
 }
 
 fn admin_attempt(event: &EventView<'_>) -> Attempt {
-    let ip_address = event.ip_address.as_deref().map(normalize_ip);
+    let mut addresses = AddressTexts::default();
+    let (ip_address, ip_network) = addresses.of(event.ip_address.as_deref());
     Attempt {
         id: event.id.clone().into_owned(),
         kind: AttemptKind::Admin,
@@ -152,13 +351,40 @@ fn admin_attempt(event: &EventView<'_>) -> Attempt {
         started: event.time,
         ended: event.time,
         user: user_of(event),
-        ip_network: ip_address.as_deref().and_then(network_of),
-        ip_address,
+        ip_address: ip_address.map(str::to_owned),
+        ip_network: ip_network.map(str::to_owned),
         rows: 1,
         furthest_step: None,
         final_state: None,
         new_ip_for_user: None,
         local: None,
+    }
+}
+
+/// The texts of an attempt's IP address in canonical form and of its network, written into
+/// buffers that serve one attempt after another.
+#[derive(Default)]
+struct AddressTexts {
+    address: String,
+    network: String,
+}
+
+impl AddressTexts {
+    /// The canonical form of an address as found (text that is no address stays as found,
+    /// trimmed, without a network) and its network.
+    fn of<'t>(&'t mut self, found: Option<&'t str>) -> (Option<&'t str>, Option<&'t str>) {
+        let Some(found) = found else {
+            return (None, None);
+        };
+        let Some(address) = parse_address(found) else {
+            return (Some(found.trim()), None);
+        };
+        self.address.clear();
+        self.network.clear();
+        // Writing into a String cannot fail.
+        let _ = write!(self.address, "{address}");
+        let _ = write!(self.network, "{}", Network(address));
+        (Some(&self.address), Some(&self.network))
     }
 }
 
@@ -233,19 +459,21 @@ impl<T> Earliest<T> {
         }
     }
 
-    fn take(self) -> Option<T> {
-        self.best.map(|(_, value)| value)
+    fn get(&self) -> Option<&T> {
+        self.best.as_ref().map(|(_, value)| value)
     }
 }
 
 /// Everything known about one correlation id.
-#[derive(Default)]
 struct Group {
+    correlation_id: Box<str>,
+    /// [`GROUP_HASH`] of the correlation id.
+    hash: u64,
+    rows: RowKeys,
     has_reset_row: bool,
     has_unlock_row: bool,
     reset_completed: bool,
     unlock_completed: bool,
-    rows: u32,
     started: Option<DateTime<Utc>>,
     ended: Option<DateTime<Utc>>,
     client_type: Earliest<String>,
@@ -257,7 +485,30 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, event: &EventView<'_>) {
+    fn new(correlation_id: &str, hash: u64) -> Self {
+        Group {
+            correlation_id: correlation_id.into(),
+            hash,
+            rows: RowKeys::Few(Vec::new()),
+            has_reset_row: false,
+            has_unlock_row: false,
+            reset_completed: false,
+            unlock_completed: false,
+            started: None,
+            ended: None,
+            client_type: Earliest::default(),
+            user_agent: Earliest::default(),
+            user: Earliest::default(),
+            ip_address: Earliest::default(),
+            funnel: FunnelTracker::default(),
+        }
+    }
+
+    /// Takes in one row with its key; `false` (and nothing changes) for a row seen before.
+    fn add(&mut self, event: &EventView<'_>, key: u64) -> bool {
+        if !self.rows.insert(key) {
+            return false;
+        }
         match event.kind {
             ActivityKind::FlowProgress => {
                 self.has_reset_row = true;
@@ -273,7 +524,6 @@ impl Group {
             }
             ActivityKind::AdminReset | ActivityKind::Other => {}
         }
-        self.rows += 1;
         if let Some(time) = event.time {
             self.started = Some(self.started.map_or(time, |started| started.min(time)));
             self.ended = Some(self.ended.map_or(time, |ended| ended.max(time)));
@@ -293,14 +543,19 @@ impl Group {
         if event.ip_address.is_some() && self.ip_address.is_before(&order) {
             self.ip_address.offer(order, owned(&event.ip_address));
         }
+        true
     }
 
+    /// Takes in what another builder saw of the same correlation id. Every part of the state
+    /// but the row keys ignores a row seen twice, so rows both saw count once.
     fn merge(&mut self, other: Group) {
+        for key in other.rows.iter() {
+            self.rows.insert(key);
+        }
         self.has_reset_row |= other.has_reset_row;
         self.has_unlock_row |= other.has_unlock_row;
         self.reset_completed |= other.reset_completed;
         self.unlock_completed |= other.unlock_completed;
-        self.rows += other.rows;
         self.started = match (self.started, other.started) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -316,44 +571,55 @@ impl Group {
         self.funnel.merge(other.funnel);
     }
 
-    fn into_attempt(self, correlation_id: String, rules: &ChannelRules) -> Option<Attempt> {
-        let (kind, completed) = if self.has_unlock_row {
-            (AttemptKind::Unlock, self.unlock_completed)
+    /// What kind of attempt the correlation id is, if it is one.
+    fn kind(&self) -> Option<AttemptKind> {
+        if self.has_unlock_row {
+            Some(AttemptKind::Unlock)
         } else if self.has_reset_row {
-            (AttemptKind::Reset, self.reset_completed)
+            Some(AttemptKind::Reset)
         } else {
-            return None;
+            None
+        }
+    }
+
+    /// The group's attempt, for a group with a [`Group::kind`].
+    fn view<'g, 'r: 'g>(
+        &'g self,
+        classifier: &mut Classifier<'r>,
+        addresses: &'g mut AddressTexts,
+    ) -> AttemptView<'g> {
+        let kind = self.kind().unwrap_or(AttemptKind::Reset);
+        let completed = match kind {
+            AttemptKind::Unlock => self.unlock_completed,
+            AttemptKind::Reset | AttemptKind::Admin => self.reset_completed,
         };
-        let client_type = self.client_type.take();
-        let user_agent = self.user_agent.take();
-        let ip_address = self.ip_address.take().as_deref().map(normalize_ip);
+        let client_type = self.client_type.get().map(String::as_str);
+        let user_agent = self.user_agent.get().map(String::as_str);
+        let (ip_address, ip_network) = addresses.of(self.ip_address.get().map(String::as_str));
         let (furthest_step, final_state) = self.funnel.finish(completed);
-        Some(Attempt {
-            id: correlation_id,
+        AttemptView {
+            id: &self.correlation_id,
             kind,
-            channel: rules
-                .classify(client_type.as_deref(), user_agent.as_deref())
-                .to_owned(),
+            channel: classifier.classify(client_type, user_agent),
             client_type,
             user_agent,
             completed,
             started: self.started,
             ended: self.ended,
-            user: self.user.take(),
-            ip_network: ip_address.as_deref().and_then(network_of),
+            user: self.user.get().map(String::as_str),
             ip_address,
-            rows: self.rows,
+            rows: self.rows.len() as u32,
             furthest_step: Some(furthest_step),
             final_state: Some(final_state),
-            new_ip_for_user: None,
-            local: None,
-        })
+            ip_network,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::columns::attempts_from_frame;
     use crate::model::{FinalState, FunnelStep};
     use chrono::TimeZone;
 
@@ -393,7 +659,11 @@ mod tests {
     }
 
     fn build(events: &[Event]) -> Vec<Attempt> {
-        build_attempts(events, &ChannelRules::builtin())
+        rows(build_attempts(events, &ChannelRules::builtin()))
+    }
+
+    fn rows(table: PolarsResult<DataFrame>) -> Vec<Attempt> {
+        attempts_from_frame(&table.unwrap()).unwrap()
     }
 
     #[test]
@@ -551,7 +821,7 @@ mod tests {
                 .for_each(|event| second.add(&event.view()));
             second.merge(first);
             assert_eq!(
-                second.finish(&ChannelRules::builtin()),
+                rows(second.finish(&ChannelRules::builtin())),
                 whole,
                 "split at {split}"
             );

@@ -12,7 +12,11 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::model::{Attempt, CalendarDay, LocalPlacement};
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::columns::{DateTexts, attempt_columns, time_nanos};
+use crate::model::{CalendarDay, LocalPlacement};
 
 /// The length of the report's periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -133,26 +137,54 @@ fn working_days(text: &str) -> Result<[bool; 7], String> {
     Ok(days)
 }
 
-/// Places every attempt that has a start time in the calendar and the working hours.
-pub fn place(attempts: &mut [Attempt], calendar: &Calendar, working: &WorkingHours) {
-    for attempt in attempts {
-        attempt.local = attempt.started.map(|started| {
+/// Sets the calendar columns of an `attempts` table (`day`, `period`, `after_hours`): every
+/// attempt with a start time placed in the calendar and the working hours. Returns the first
+/// and last day of the placed attempts.
+pub fn place(
+    attempts: &mut DataFrame,
+    calendar: &Calendar,
+    working: &WorkingHours,
+) -> PolarsResult<Option<(NaiveDate, NaiveDate)>> {
+    use attempt_columns::{AFTER_HOURS, DAY, PERIOD, STARTED};
+    let started: Vec<Option<i64>> = time_nanos(attempts.column(STARTED)?)?.iter().collect();
+    let placements: Vec<Option<LocalPlacement>> = started
+        .par_iter()
+        .map(|nanos| {
+            let started = DateTime::from_timestamp_nanos((*nanos)?);
             let day = calendar.day_of(started);
-            LocalPlacement {
+            Some(LocalPlacement {
                 day,
                 period: calendar.period_of(day),
                 after_hours: !working.contains(started),
-            }
-        });
+            })
+        })
+        .collect();
+    let mut days = DateTexts::new(DAY, placements.len());
+    let mut periods = DateTexts::new(PERIOD, placements.len());
+    let mut span: Option<(NaiveDate, NaiveDate)> = None;
+    for placement in &placements {
+        days.push(placement.map(|placed| placed.day));
+        periods.push(placement.map(|placed| placed.period));
+        if let Some(LocalPlacement { day, .. }) = *placement {
+            span = Some(span.map_or((day, day), |(first, last)| (first.min(day), last.max(day))));
+        }
     }
+    let after_hours: BooleanChunked = placements
+        .iter()
+        .map(|placement| placement.map(|placed| placed.after_hours))
+        .collect();
+    attempts.with_column(days.finish())?;
+    attempts.with_column(periods.finish())?;
+    attempts.with_column(after_hours.with_name(AFTER_HOURS.into()).into_column())?;
+    Ok(span)
 }
 
-/// Every day from the first placed attempt's day to the last's, with its period.
-pub fn calendar_days(attempts: &[Attempt], calendar: &Calendar) -> Vec<CalendarDay> {
-    let days = attempts
-        .iter()
-        .filter_map(|a| a.local.map(|local| local.day));
-    let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
+/// Every day from the first to the last of a span (see [`place`]), with its period.
+pub fn calendar_days(
+    span: Option<(NaiveDate, NaiveDate)>,
+    calendar: &Calendar,
+) -> Vec<CalendarDay> {
+    let Some((first, last)) = span else {
         return Vec::new();
     };
     first
@@ -289,29 +321,7 @@ mod tests {
             unit: PeriodUnit::Week,
             zone: Tz::UTC,
         };
-        let placed = |day: &str| Attempt {
-            id: day.into(),
-            kind: crate::model::AttemptKind::Reset,
-            channel: "web".into(),
-            client_type: None,
-            user_agent: None,
-            completed: false,
-            started: None,
-            ended: None,
-            user: None,
-            ip_address: None,
-            rows: 1,
-            furthest_step: None,
-            final_state: None,
-            ip_network: None,
-            new_ip_for_user: None,
-            local: Some(LocalPlacement {
-                day: date(day),
-                period: date(day),
-                after_hours: false,
-            }),
-        };
-        let days = calendar_days(&[placed("2026-10-13"), placed("2026-10-11")], &calendar);
+        let days = calendar_days(Some((date("2026-10-11"), date("2026-10-13"))), &calendar);
         let listed: Vec<_> = days
             .iter()
             .map(|d| (d.day.to_string(), d.period.to_string()))
@@ -325,6 +335,6 @@ mod tests {
             ]
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
-        assert!(calendar_days(&[], &calendar).is_empty());
+        assert!(calendar_days(None, &calendar).is_empty());
     }
 }

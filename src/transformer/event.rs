@@ -5,10 +5,10 @@
 //! `events` table on top of it.
 
 use std::borrow::Cow;
-use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::network::parse_address;
 use crate::model::{
     ActivityKind, AuditRecord, DetailKey, Event, EventExtras, EventView, RecordView,
 };
@@ -109,16 +109,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 /// The canonical text of an IP address (IPv4-mapped IPv6 as IPv4, ports and brackets dropped);
 /// text that is no address is kept trimmed, as found.
 pub fn normalize_ip(text: &str) -> String {
-    let text = text.trim();
-    let unbracketed = text
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-        .unwrap_or(text);
-    unbracketed
-        .parse::<IpAddr>()
-        .or_else(|_| text.parse::<SocketAddr>().map(|socket| socket.ip()))
-        .map(|ip| ip.to_canonical().to_string())
-        .unwrap_or_else(|_| text.to_owned())
+    parse_address(text).map_or_else(|| text.trim().to_owned(), |address| address.to_string())
 }
 
 #[cfg(test)]

@@ -184,12 +184,12 @@ impl<K: Ord> FunnelTracker<K> {
 
     /// The furthest step (at least `started`) and the final state of an attempt that
     /// `completed` or not.
-    pub fn finish(self, completed: bool) -> (FunnelStep, FinalState) {
+    pub fn finish(&self, completed: bool) -> (FunnelStep, FinalState) {
         let furthest = self.furthest.unwrap_or(FunnelStep::Started);
         let state = if completed {
             FinalState::Completed
-        } else if let Some((_, state)) = self.last_ending {
-            state
+        } else if let Some((_, state)) = &self.last_ending {
+            *state
         } else if self.unrecognised_failure {
             FinalState::OtherFailure
         } else {

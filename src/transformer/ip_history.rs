@@ -6,48 +6,57 @@
 //! `None` when there is no baseline (the user's first attempt with an address), when the attempt
 //! has no address, user or time, and for helpdesk resets (their address is the helpdesk's).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use foldhash::fast::RandomState;
+use polars::prelude::*;
 
-use crate::model::{Attempt, AttemptKind};
+use crate::columns::{attempt_columns, time_nanos};
+use crate::model::AttemptKind;
 
-/// Sets `new_ip_for_user` on every attempt.
-pub fn mark_new_ips(attempts: &mut [Attempt]) {
-    let mut order: Vec<usize> = (0..attempts.len())
-        .filter(|&index| {
-            let attempt = &attempts[index];
-            attempt.kind != AttemptKind::Admin
-                && attempt.started.is_some()
-                && attempt.user.is_some()
-                && attempt.ip_address.is_some()
+/// Sets the `new_ip_for_user` column of an `attempts` table.
+pub fn mark_new_ips(attempts: &mut DataFrame) -> PolarsResult<()> {
+    use attempt_columns::*;
+    let texts = |name: &str| -> PolarsResult<Vec<Option<&str>>> {
+        Ok(attempts.column(name)?.str()?.iter().collect())
+    };
+    let (ids, kinds, users, ips) = (texts(ID)?, texts(KIND)?, texts(USER)?, texts(IP_ADDRESS)?);
+    let started: Vec<Option<i64>> = time_nanos(attempts.column(STARTED)?)?.iter().collect();
+    let mut order: Vec<(i64, usize)> = (0..ids.len())
+        .filter(|&row| {
+            kinds[row] != Some(AttemptKind::Admin.as_str())
+                && users[row].is_some()
+                && ips[row].is_some()
         })
+        .filter_map(|row| Some((started[row]?, row)))
         .collect();
-    order.sort_by(|&a, &b| {
-        (attempts[a].started, &attempts[a].id).cmp(&(attempts[b].started, &attempts[b].id))
+    order.sort_unstable_by(|(a_started, a), (b_started, b)| {
+        a_started.cmp(b_started).then_with(|| ids[*a].cmp(&ids[*b]))
     });
-    let mut seen: HashMap<&str, HashSet<&str, RandomState>, RandomState> = HashMap::default();
-    let flags: Vec<(usize, Option<bool>)> = order
-        .into_iter()
-        .filter_map(|index| {
-            let attempt = &attempts[index];
-            let (Some(user), Some(ip)) = (&attempt.user, &attempt.ip_address) else {
-                return None;
-            };
-            let earlier = seen.entry(user).or_default();
-            let flag = (!earlier.is_empty()).then(|| !earlier.contains(ip.as_str()));
-            earlier.insert(ip);
-            Some((index, flag))
-        })
-        .collect();
-    for (index, flag) in flags {
-        attempts[index].new_ip_for_user = flag;
+    let mut flags: Vec<Option<bool>> = vec![None; ids.len()];
+    // Users with an earlier attempt from an address, and the addresses each used.
+    let mut with_baseline: HashSet<&str, RandomState> =
+        HashSet::with_capacity_and_hasher(order.len(), RandomState::default());
+    let mut used: HashSet<(&str, &str), RandomState> =
+        HashSet::with_capacity_and_hasher(order.len(), RandomState::default());
+    for (_, row) in order {
+        let (Some(user), Some(ip)) = (users[row], ips[row]) else {
+            continue;
+        };
+        let new = used.insert((user, ip));
+        if !with_baseline.insert(user) {
+            flags[row] = Some(new);
+        }
     }
+    attempts.with_column(Column::new(NEW_IP_FOR_USER.into(), flags))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::columns::attempts_frame;
+    use crate::model::Attempt;
     use chrono::{TimeZone, Utc};
 
     fn attempt(id: &str, kind: AttemptKind, hour: u32, user: &str, ip: Option<&str>) -> Attempt {
@@ -73,18 +82,22 @@ mod tests {
 
     #[test]
     fn only_an_address_new_against_a_baseline_is_flagged() {
-        let mut attempts = vec![
+        let mut attempts = attempts_frame(&[
             attempt("d", AttemptKind::Reset, 9, "ann", Some("192.0.2.9")),
             attempt("a", AttemptKind::Reset, 1, "ann", Some("192.0.2.1")),
             attempt("b", AttemptKind::Admin, 2, "ann", Some("192.0.2.10")),
             attempt("c", AttemptKind::Unlock, 3, "ann", Some("192.0.2.1")),
             attempt("e", AttemptKind::Reset, 4, "ann", None),
             attempt("f", AttemptKind::Reset, 5, "bob", Some("192.0.2.9")),
-        ];
-        mark_new_ips(&mut attempts);
-        let flags: Vec<_> = attempts
+        ])
+        .unwrap();
+        mark_new_ips(&mut attempts).unwrap();
+        let ids = attempts.column("attempt_id").unwrap().str().unwrap();
+        let new_ips = attempts.column("new_ip_for_user").unwrap().bool().unwrap();
+        let flags: Vec<_> = ids
             .iter()
-            .map(|a| (a.id.as_str(), a.new_ip_for_user))
+            .zip(new_ips.iter())
+            .map(|(id, new)| (id.unwrap(), new))
             .collect();
         assert_eq!(
             flags,

@@ -14,9 +14,11 @@ use std::collections::HashMap;
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
+use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
 use sha2::Sha256;
 
-use crate::model::{Attempt, DetailKey, Event};
+use crate::columns::attempt_columns;
+use crate::model::{DetailKey, Event};
 
 /// The shortest key accepted, in bytes: a key anyone could guess would make pseudonyms reversible
 /// by trying every user of the directory.
@@ -94,8 +96,8 @@ impl Pseudonymizer {
         })
     }
 
-    /// Replaces the people and addresses of events and attempts in place.
-    pub fn apply(&mut self, events: &mut [Event], attempts: &mut [Attempt]) {
+    /// Replaces the people and addresses of events and of an `attempts` table in place.
+    pub fn apply(&mut self, events: &mut [Event], attempts: &mut DataFrame) -> PolarsResult<()> {
         for event in events {
             for field in [
                 &mut event.initiator_upn,
@@ -115,13 +117,23 @@ impl Pseudonymizer {
                 }
             }
         }
-        for attempt in attempts {
-            self.replace(Kind::User, &mut attempt.user);
-            self.replace(Kind::Ip, &mut attempt.ip_address);
-            if !self.keep_networks {
-                self.replace(Kind::Network, &mut attempt.ip_network);
-            }
+        let mut columns = vec![
+            (attempt_columns::USER, Kind::User),
+            (attempt_columns::IP_ADDRESS, Kind::Ip),
+        ];
+        if !self.keep_networks {
+            columns.push((attempt_columns::IP_NETWORK, Kind::Network));
         }
+        for (name, kind) in columns {
+            let replaced: StringChunked = attempts
+                .column(name)?
+                .str()?
+                .iter()
+                .map(|value| value.map(|value| self.pseudonym(kind, value)))
+                .collect();
+            attempts.with_column(replaced.with_name(name.into()).into_column())?;
+        }
+        Ok(())
     }
 
     fn replace(&mut self, kind: Kind, field: &mut Option<String>) {
@@ -152,6 +164,7 @@ impl Pseudonymizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::columns::attempts_from_frame;
     use crate::model::ActivityKind;
     use crate::transformer::attempts::build_attempts;
     use crate::transformer::rules::ChannelRules;
@@ -247,11 +260,14 @@ mod tests {
     #[test]
     fn people_and_addresses_are_replaced_everything_else_kept() {
         let mut events = vec![anns_reset()];
-        let mut attempts = build_attempts(&events, &ChannelRules::builtin());
+        let mut table = build_attempts(&events, &ChannelRules::builtin()).unwrap();
+        let attempts = attempts_from_frame(&table).unwrap();
         assert_eq!(attempts[0].user.as_deref(), Some("ann@contoso.example"));
         Pseudonymizer::new(KEY, true)
             .unwrap()
-            .apply(&mut events, &mut attempts);
+            .apply(&mut events, &mut table)
+            .unwrap();
+        let attempts = attempts_from_frame(&table).unwrap();
         let event = &events[0];
         let user = event.initiator_upn.clone().unwrap();
         assert!(user.starts_with("user-") && user.len() == 25, "{user}");
@@ -278,10 +294,12 @@ mod tests {
     #[test]
     fn networks_are_replaced_unless_kept() {
         let events = vec![anns_reset()];
-        let mut attempts = build_attempts(&events, &ChannelRules::builtin());
+        let mut table = build_attempts(&events, &ChannelRules::builtin()).unwrap();
         Pseudonymizer::new(KEY, false)
             .unwrap()
-            .apply(&mut [], &mut attempts);
+            .apply(&mut [], &mut table)
+            .unwrap();
+        let attempts = attempts_from_frame(&table).unwrap();
         let network = attempts[0].ip_network.as_deref().unwrap();
         assert!(network.starts_with("net-"), "{network}");
     }

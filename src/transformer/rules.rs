@@ -5,6 +5,8 @@
 //! only when no rule matches the client type is the user agent tried, in the same rule order;
 //! what nothing matches is `unknown`.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use crate::model::{ADMIN_CHANNEL, UNKNOWN_CHANNEL};
@@ -115,20 +117,36 @@ impl ChannelRules {
 
     /// The channel of an attempt with this client type and user agent.
     pub fn classify(&self, client_type: Option<&str>, user_agent: Option<&str>) -> &str {
-        let first_match = |text: Option<&str>, patterns: fn(&Rule) -> &[String]| {
-            let text = text?.to_lowercase();
-            self.rules
+        let rule = client_type
+            .and_then(|text| self.first_match(text, |rule| &rule.client_type))
+            .or_else(|| {
+                user_agent.and_then(|text| self.first_match(text, |rule| &rule.user_agent))
+            });
+        self.channel_of(rule)
+    }
+
+    /// A classifier that remembers the values it has seen.
+    pub fn classifier(&self) -> Classifier<'_> {
+        Classifier {
+            rules: self,
+            client_types: HashMap::default(),
+            user_agents: HashMap::default(),
+        }
+    }
+
+    /// The index of the first rule with a pattern of `patterns` in `text`.
+    fn first_match(&self, text: &str, patterns: fn(&Rule) -> &[String]) -> Option<usize> {
+        let text = text.to_lowercase();
+        self.rules.iter().position(|rule| {
+            patterns(rule)
                 .iter()
-                .find(|rule| {
-                    patterns(rule)
-                        .iter()
-                        .any(|pattern| text.contains(pattern.as_str()))
-                })
-                .map(|rule| rule.channel.as_str())
-        };
-        first_match(client_type, |rule| &rule.client_type)
-            .or_else(|| first_match(user_agent, |rule| &rule.user_agent))
-            .unwrap_or(UNKNOWN_CHANNEL)
+                .any(|pattern| text.contains(pattern.as_str()))
+        })
+    }
+
+    /// The channel of the rule at `index`; `unknown` for none.
+    fn channel_of(&self, index: Option<usize>) -> &str {
+        index.map_or(UNKNOWN_CHANNEL, |index| self.rules[index].channel.as_str())
     }
 
     /// Every channel an attempt can get, in report order: the rules' channels in rule order,
@@ -146,6 +164,43 @@ impl ChannelRules {
             }
         }
         channels
+    }
+}
+
+/// [`ChannelRules::classify`] with a memory: attempts share a few distinct client types and
+/// user agents, and matching one lowercases it. The memory is bounded, so that input with ever
+/// new values costs the plain matching and no more.
+pub struct Classifier<'r> {
+    rules: &'r ChannelRules,
+    client_types: Memo,
+    user_agents: Memo,
+}
+
+/// Values seen, with the index of the first rule they matched.
+type Memo = HashMap<Box<str>, Option<usize>, foldhash::fast::RandomState>;
+
+impl<'r> Classifier<'r> {
+    /// Values each memory keeps at most.
+    const REMEMBERED: usize = 4096;
+
+    pub fn classify(&mut self, client_type: Option<&str>, user_agent: Option<&str>) -> &'r str {
+        let rules = self.rules;
+        let matched = |memo: &mut Memo, text: Option<&str>, patterns: fn(&Rule) -> &[String]| {
+            let text = text?;
+            if let Some(&known) = memo.get(text) {
+                return known;
+            }
+            let found = rules.first_match(text, patterns);
+            if memo.len() < Self::REMEMBERED {
+                memo.insert(text.into(), found);
+            }
+            found
+        };
+        let rule = matched(&mut self.client_types, client_type, |rule| {
+            &rule.client_type
+        })
+        .or_else(|| matched(&mut self.user_agents, user_agent, |rule| &rule.user_agent));
+        rules.channel_of(rule)
     }
 }
 
@@ -180,12 +235,15 @@ mod tests {
             (Some("Logon"), Some("Mozilla/5.0"), "login_screen"),
             (Some("Kiosk"), Some("Mozilla/5.0"), "web"),
         ];
-        for (client_type, user_agent, want) in cases {
+        let mut classifier = rules.classifier();
+        // Twice: the second time from the classifier's memory.
+        for (client_type, user_agent, want) in cases.iter().chain(&cases) {
             assert_eq!(
-                rules.classify(client_type, user_agent),
-                want,
+                rules.classify(*client_type, *user_agent),
+                *want,
                 "{client_type:?} {user_agent:?}"
             );
+            assert_eq!(classifier.classify(*client_type, *user_agent), *want);
         }
     }
 

@@ -1,6 +1,6 @@
 //! Property tests of attempt building: random rows of a small tenant (the vocabulary Entra
 //! writes, few correlation ids so rows collide), read and folded as `ssprlens report` does.
-//! Attempts do not depend on record order nor on records read twice; folds of parts merge to
+//! Attempts do not depend on record order nor on records read twice (by either reader); folds of parts merge to
 //! the whole; the parallel reader folds what the sequential one builds; every self-service
 //! attempt has exactly one final state and per channel completed ≤ attempts.
 
@@ -8,10 +8,10 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use ssprlens::fuzz_checks::attempts::{
-    ROW_BYTES, Row, assert_attempt_invariants, fold_in_parts, fold_lines, ndjson, read_events,
+    ROW_BYTES, Row, assert_attempt_invariants, attempts_of as attempts_of_events, fold_in_parts,
+    fold_lines, ndjson, read_events,
 };
 use ssprlens::model::Attempt;
-use ssprlens::transformer::attempts::build_attempts;
 use ssprlens::transformer::rules::ChannelRules;
 
 /// Each property reads files and folds; a few dozen cases keep the suite fast in debug builds.
@@ -22,7 +22,7 @@ fn rows() -> impl Strategy<Value = Vec<Row>> {
 }
 
 fn attempts_of(lines: &[String]) -> Vec<Attempt> {
-    build_attempts(&read_events(lines), &ChannelRules::builtin())
+    attempts_of_events(&read_events(lines), &ChannelRules::builtin())
 }
 
 /// The rows' lines, and the same lines in another order.
@@ -56,6 +56,8 @@ proptest! {
     #[test]
     fn records_read_twice_count_once((lines, with_duplicates) in lines_and_with_duplicates()) {
         prop_assert_eq!(attempts_of(&with_duplicates), attempts_of(&lines));
+        // The parallel reader's builders recognise the copies themselves.
+        prop_assert_eq!(fold_lines(&with_duplicates, &ChannelRules::builtin()), attempts_of(&lines));
     }
 
     #[test]
@@ -63,7 +65,7 @@ proptest! {
         let events = read_events(&ndjson(&rows));
         let rules = ChannelRules::builtin();
         let cut = cut.index(events.len() + 1);
-        prop_assert_eq!(fold_in_parts(&events, cut, &rules), build_attempts(&events, &rules));
+        prop_assert_eq!(fold_in_parts(&events, cut, &rules), attempts_of_events(&events, &rules));
     }
 
     #[test]
@@ -75,6 +77,6 @@ proptest! {
     #[test]
     fn every_attempt_has_one_final_state_and_completed_at_most_attempts(rows in rows()) {
         let events = read_events(&ndjson(&rows));
-        assert_attempt_invariants(&build_attempts(&events, &ChannelRules::builtin()), &events);
+        assert_attempt_invariants(&attempts_of_events(&events, &ChannelRules::builtin()), &events);
     }
 }
