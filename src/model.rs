@@ -5,6 +5,7 @@
 //! events and attempts into tables. Stages never import each other; they meet here.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -363,6 +364,60 @@ fn borrowed(text: &Option<String>) -> Option<Cow<'_, str>> {
     text.as_deref().map(Cow::Borrowed)
 }
 
+/// Where a row stands among the rows of its correlation id: by time, rows without one last,
+/// then by a fixed hash of its record id, so that the order never depends on the input's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowOrder {
+    pub time: Option<DateTime<Utc>>,
+    /// A fixed hash of the record id.
+    pub tie: u64,
+}
+
+impl Ord for RowOrder {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let key = |order: &Self| (order.time.is_none(), order.time, order.tie);
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for RowOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// What some rows of one correlation id tell about its attempt, borrowed: the state an attempt
+/// builder keeps per correlation id, and a row of the store's parts (see
+/// [`crate::columns::parts_frame`]). Parts of one correlation id merge. A helpdesk reset, one
+/// attempt per row, is a part of its own (`admin`), keyed by its record id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptPart<'a> {
+    /// The correlation id; for a helpdesk reset, the record id.
+    pub key: &'a str,
+    pub admin: bool,
+    /// How many rows it has, each record once.
+    pub rows: u32,
+    pub has_reset_row: bool,
+    pub has_unlock_row: bool,
+    /// Whether a row completed the reset; for a helpdesk reset, whether it succeeded.
+    pub reset_completed: bool,
+    pub unlock_completed: bool,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    /// The earliest non-empty value among its rows, with that row's order.
+    pub client_type: Option<(RowOrder, &'a str)>,
+    pub user_agent: Option<(RowOrder, &'a str)>,
+    pub user: Option<(RowOrder, &'a str)>,
+    /// As found (trimmed).
+    pub ip_address: Option<(RowOrder, &'a str)>,
+    /// The furthest funnel step its rows show.
+    pub furthest_step: Option<FunnelStep>,
+    /// The cause of an ending named by its latest row naming one.
+    pub last_ending: Option<(RowOrder, FinalState)>,
+    /// Whether a row failed with a text naming no cause.
+    pub unrecognised_failure: bool,
+}
+
 /// What kind of attempt a correlation id (or an admin reset row) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttemptKind {
@@ -490,6 +545,11 @@ impl FunnelStep {
         FunnelStep::Completed,
     ];
 
+    /// The step of a name [`FunnelStep::as_str`] gives.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FunnelStep::Started => "started",
@@ -539,6 +599,11 @@ impl FinalState {
         FinalState::OtherFailure,
         FinalState::NoOutcome,
     ];
+
+    /// The state of a name [`FinalState::as_str`] gives.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -200,13 +200,17 @@ pub fn attempt_fold(data: &[u8]) {
     );
 }
 
-/// The attempts of `events`, as rows of the `attempts` table.
+/// The attempts of `events`, as rows of the `attempts` table sorted by id and kind.
 pub fn attempts_of(events: &[Event], rules: &ChannelRules) -> Vec<Attempt> {
     rows(build_attempts(events, rules))
 }
 
-fn rows(table: PolarsResult<DataFrame>) -> Vec<Attempt> {
-    attempts_from_frame(&table.expect("attempts make a table")).expect("the table reads back")
+/// The rows of an `attempts` table, sorted by id and kind (the table's order means nothing).
+pub fn rows(table: PolarsResult<DataFrame>) -> Vec<Attempt> {
+    let mut rows =
+        attempts_from_frame(&table.expect("attempts make a table")).expect("the table reads back");
+    rows.sort_by(|a, b| (&a.id, a.kind.as_str()).cmp(&(&b.id, b.kind.as_str())));
+    rows
 }
 
 /// The rows as NDJSON lines, row `i` with record id `r<i>`.

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 pub use super::progress::Progress;
-use super::report::{each_event, tables, write_all_reports};
+use super::report::{attempt_parts, each_event, store_tables, write_all_reports};
 use crate::config::{FIRST_FETCH_DAYS, FetchConfig, ImportConfig, RunConfig, Window};
 use crate::error::Error;
 use crate::fetcher::graph::auth::TokenSource;
@@ -124,13 +124,13 @@ pub async fn fetch(
             });
         }
         if page.number % FLUSH_PAGES == 0 || batch.len() >= FLUSH_RECORDS {
-            store.write_batch(&batch)?;
+            store.write_batch(&batch, &attempt_parts)?;
             batch.clear();
         }
         progress.update(pager.stats(), outcome.stored, reached);
     };
     // What was fetched is good even when the fetch did not finish: keep it.
-    store.write_batch(&batch)?;
+    store.write_batch(&batch, &attempt_parts)?;
     progress.finish();
     outcome.rejects = rejects.count();
     rejects.close()?;
@@ -184,12 +184,12 @@ pub fn import(config: &ImportConfig) -> Result<u64, Error> {
             raw: bytes.to_vec(),
         });
         if batch.len() >= FLUSH_RECORDS {
-            store.write_batch(&batch)?;
+            store.write_batch(&batch, &attempt_parts)?;
             batch.clear();
         }
         Ok(())
     })?;
-    store.write_batch(&batch)?;
+    store.write_batch(&batch, &attempt_parts)?;
     let count = rejects.count();
     rejects.close()?;
     info!(
@@ -206,9 +206,12 @@ pub async fn run(
     progress: &Progress,
 ) -> Result<FetchOutcome, Error> {
     let outcome = fetch(&config.fetch, cancel, progress).await?;
-    let store = Store::open_for_reading(&config.fetch.store)?;
-    let events = store.read_events(None)?;
-    let mut tables = tables(events, &config.rules, &Window::default(), &config.settings)?;
+    let mut tables = store_tables(
+        &config.fetch.store,
+        &config.rules,
+        &Window::default(),
+        &config.settings,
+    )?;
     let written = write_all_reports(
         &mut tables,
         &config.out,

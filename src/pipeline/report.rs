@@ -7,7 +7,7 @@ use chrono::Duration;
 use tracing::{debug, info, warn};
 
 use super::{RejectLog, timed};
-use crate::columns::{attempt_columns, events_frame};
+use crate::columns::{attempt_columns, events_frame, parts_frame};
 use crate::config::{Query, ReportConfig, ReportSettings, Source, Window};
 use crate::error::Error;
 use crate::fetcher::files::{self, Item};
@@ -19,7 +19,7 @@ use crate::reporter::params::Parameters;
 use crate::reporter::queries::{Frames, REPORTS, Tables};
 use crate::reporter::{ReportError, html};
 use crate::store::Store;
-use crate::transformer::attempts::{AttemptBuilder, build_attempts};
+use crate::transformer::attempts::{AttemptBuilder, attempts_of_parts, build_attempts};
 use crate::transformer::calendar::{calendar_days, place};
 use crate::transformer::event::{normalize, normalize_view};
 use crate::transformer::rules::ChannelRules;
@@ -180,22 +180,55 @@ pub fn read_store(dir: &Path, window: &Window) -> Result<Vec<Event>, Error> {
     Ok(Store::open_for_reading(dir)?.read_events(store_days(window))?)
 }
 
-/// The store's events for a window folded straight into attempts, with every core, each id
-/// once: what reports of `attempts` alone need. Same attempts as [`read_store`] +
-/// [`build_attempts`]. (The store holds an id once, so which copy of a repeated one is read
-/// does not matter.)
-fn fold_store(dir: &Path, window: &Window) -> Result<(AttemptBuilder, ReadStats), Error> {
-    let folds = Store::open_for_reading(dir)?.fold_views(
-        store_days(window),
-        AttemptBuilder::default,
-        |attempts, event| attempts.add(&event),
-    )?;
-    let attempts = AttemptBuilder::merge_all(folds);
-    let stats = ReadStats {
-        records: attempts.rows().0,
-        ..ReadStats::default()
-    };
-    Ok((attempts, stats))
+/// The tables of the built-in reports from the store: the attempt parts of the window's days
+/// and a day either side (the events of batches without parts), merged with every core. Same
+/// attempts as [`read_store`] + [`build_attempts`].
+pub fn store_tables(
+    dir: &Path,
+    rules: &ChannelRules,
+    window: &Window,
+    settings: &ReportSettings,
+) -> Result<Tables, Error> {
+    let store = Store::open_for_reading(dir)?;
+    let folds = timed("read store", || {
+        store.fold_parts(
+            store_days(window),
+            || (Vec::new(), AttemptBuilder::default(), 0u64),
+            |(tables, _, _), table| tables.push(table),
+            |(_, attempts, events), event| {
+                *events += 1;
+                attempts.add(&event);
+            },
+        )
+    })?;
+    let (mut tables, mut builders, mut events) = (Vec::new(), Vec::new(), 0);
+    for (read_tables, attempts, read_events) in folds {
+        tables.extend(read_tables);
+        builders.push(attempts);
+        events += read_events;
+    }
+    let parts: usize = tables.iter().map(DataFrame::height).sum();
+    info!(
+        "read {parts} attempt parts and {events} events from the store {}",
+        dir.display()
+    );
+    if events > 0 {
+        // Batches written before parts existed: their events made parts of their own.
+        let attempts = AttemptBuilder::merge_all(builders);
+        tables.push(parts_frame(attempts.parts()).map_err(attempts_error)?);
+    }
+    let attempts =
+        timed("attempts", || attempts_of_parts(&tables, rules)).map_err(attempts_error)?;
+    assemble(Vec::new(), attempts, rules, window, settings)
+}
+
+/// The parts table of a batch's events (what the store keeps of their attempts).
+pub fn attempt_parts(events: &[Event]) -> polars::error::PolarsResult<DataFrame> {
+    let mut attempts = AttemptBuilder::default();
+    for event in events {
+        attempts.add(&event.view());
+    }
+    parts_frame(attempts.parts())
 }
 
 /// The store partitions a window needs: its days and one more on each side, which keeps
@@ -412,19 +445,10 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             };
             (tables(events, &config.rules, window, settings)?, stats)
         }
-        Source::Store(dir) => {
-            let (attempts, stats) = timed("read store", || fold_store(dir, window))?;
-            info!(
-                "read {} events from the store {}",
-                stats.records,
-                dir.display()
-            );
-            let attempts = attempts.finish(&config.rules).map_err(attempts_error)?;
-            (
-                assemble(Vec::new(), attempts, &config.rules, window, settings)?,
-                stats,
-            )
-        }
+        Source::Store(dir) => (
+            store_tables(dir, &config.rules, window, settings)?,
+            ReadStats::default(),
+        ),
     };
     if *window != Window::default() && stats.without_time > 0 {
         warn!(

@@ -86,31 +86,29 @@ pub struct Frames {
 /// The tables the reports query.
 pub struct Tables {
     context: SQLContext,
+    /// The built-in reports registered as tables so far.
+    registered: Vec<&'static str>,
 }
 
 impl Tables {
-    /// Registers the base tables, then every built-in report as a table of its own.
+    /// Registers the base tables; each built-in report becomes a table of its own when a query
+    /// first names it.
     pub fn new(frames: Frames) -> Result<Self, ReportError> {
-        let mut context = SQLContext::new();
+        let context = SQLContext::new();
         context.register("events", frames.events.lazy());
         context.register("attempts", frames.attempts.lazy());
         context.register("channel_order", frames.channel_order.lazy());
         context.register("calendar", frames.calendar.lazy());
         context.register("params", frames.params.lazy());
-        for report in REPORTS {
-            let view = context
-                .execute(report.sql)
-                .map_err(|source| ReportError::Query {
-                    name: report.name.to_owned(),
-                    source,
-                })?;
-            context.register(report.name, view);
-        }
-        Ok(Tables { context })
+        Ok(Tables {
+            context,
+            registered: Vec::new(),
+        })
     }
 
     /// Runs one SQL query; `name` names it in errors.
     pub fn query(&mut self, name: &str, sql: &str) -> Result<DataFrame, ReportError> {
+        self.register_reports_named_in(sql)?;
         self.context
             .execute(sql)
             .and_then(LazyFrame::collect)
@@ -118,5 +116,55 @@ impl Tables {
                 name: name.to_owned(),
                 source,
             })
+    }
+
+    /// Registers the built-in reports whose names `sql` holds as words (and the reports those
+    /// read). A name that only appears as a column or in a comment costs some planning, never a
+    /// wrong table.
+    fn register_reports_named_in(&mut self, sql: &str) -> Result<(), ReportError> {
+        for report in REPORTS {
+            if self.registered.contains(&report.name) || !names(sql, report.name) {
+                continue;
+            }
+            self.registered.push(report.name);
+            self.register_reports_named_in(report.sql)?;
+            let view = self
+                .context
+                .execute(report.sql)
+                .map_err(|source| ReportError::Query {
+                    name: report.name.to_owned(),
+                    source,
+                })?;
+            self.context.register(report.name, view);
+        }
+        Ok(())
+    }
+}
+
+/// Whether `sql` holds `name` as a word (ignoring case), as a table name would be.
+fn names(sql: &str, name: &str) -> bool {
+    let is_word = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
+    let (sql, name) = (sql.as_bytes(), name.as_bytes());
+    sql.windows(name.len()).enumerate().any(|(at, window)| {
+        window.eq_ignore_ascii_case(name)
+            && (at == 0 || !is_word(sql[at - 1]))
+            && sql
+                .get(at + name.len())
+                .is_none_or(|&after| !is_word(after))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_are_found_as_words_only() {
+        assert!(names("SELECT * FROM users WHERE blocked > 0", "users"));
+        assert!(names("select * from \"Users\"", "users"));
+        assert!(names("users", "users"));
+        assert!(!names("SELECT user_agent FROM attempts", "users"));
+        assert!(!names("SELECT * FROM helpdesk_rollout", "helpdesk"));
+        assert!(!names("SELECT * FROM my_ips", "ips"));
     }
 }

@@ -4,14 +4,17 @@
 //! STORE/state.json                                  watermark and format version (state.rs)
 //! STORE/lock                                        one writer at a time (lock.rs)
 //! STORE/raw/date=YYYY-MM-DD/BATCH.ndjson.gz         every record verbatim as fetched: evidence
+//! STORE/parts/date=YYYY-MM-DD/BATCH.parquet         what the batch's records of the day tell of
+//!                                                   their attempts (see `columns::parts_frame`)
 //! STORE/events/date=YYYY-MM-DD/BATCH.parquet        the normalised events, hive-partitioned by day
 //! ```
 //!
-//! Invariants: a batch's Parquet file is renamed into place after its raw file, so the Parquet
-//! file is the commit point. Opening the store for writing removes temporary files and raw files
-//! whose Parquet twin never appeared (their records are fetched again). Records are durable before
-//! the watermark moves. A record id is stored at most once: writers dedupe against the ids already
-//! in the partitions they touch, readers dedupe again.
+//! Invariants: a batch's events file is renamed into place after its raw and parts files, so the
+//! events file is the commit point. Opening the store for writing removes temporary files and
+//! raw and parts files whose events twin never appeared (their records are fetched again).
+//! Records are durable before the watermark moves. A record id is stored at most once: writers
+//! dedupe against the ids already in the partitions they touch, readers of events dedupe again.
+//! A batch without a parts file (written before they existed) is read from its events.
 
 mod lock;
 mod state;
@@ -29,13 +32,16 @@ use flate2::{Compression, write::GzEncoder};
 use polars::prelude::*;
 use tracing::{debug, warn};
 
-use crate::columns::{VIEW_COLUMNS, events_frame, events_from_frame, for_each_view};
+use crate::columns::{
+    VIEW_COLUMNS, events_frame, events_from_frame, for_each_view, is_parts_table,
+};
 use crate::fsio::{TEMP_PREFIX, create_private_dir_all, sync_dir, write_durably};
 use crate::model::{Event, EventView};
 pub use lock::{LockError, StoreLock};
 pub use state::{FORMAT, State};
 
 const RAW: &str = "raw";
+const PARTS: &str = "parts";
 const EVENTS: &str = "events";
 const STATE: &str = "state.json";
 /// The partition of events without a time.
@@ -67,6 +73,10 @@ pub enum StoreError {
     #[error("store {}: no such store (fetch into it first)", dir.display())]
     Missing { dir: PathBuf },
 }
+
+/// Makes the parts table of a batch's events of one day: the store keeps it, the pipeline knows
+/// how to make it.
+pub type PartsOf<'a> = &'a dyn Fn(&[Event]) -> PolarsResult<DataFrame>;
 
 /// One record to store: its normalised event and its verbatim JSON.
 pub struct StoredRecord {
@@ -195,8 +205,13 @@ impl Store {
         Ok(ids)
     }
 
-    /// Writes a batch of records durably: per day, the raw archive file, then the Parquet file.
-    pub fn write_batch(&mut self, records: &[StoredRecord]) -> Result<(), StoreError> {
+    /// Writes a batch of records durably: per day, the raw archive file, the parts file (made
+    /// by `parts_of`), then the events file.
+    pub fn write_batch(
+        &mut self,
+        records: &[StoredRecord],
+        parts_of: PartsOf<'_>,
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -214,10 +229,12 @@ impl Store {
                 .filter(|record| partition_of(record.event.time) == day)
                 .collect();
             let raw_file = format!("{RAW}/date={day}/{name}.ndjson.gz");
+            let parts_file = format!("{PARTS}/date={day}/{name}.parquet");
             let events_file = format!("{EVENTS}/date={day}/{name}.parquet");
             let raw_dir = self.dir.join(RAW).join(format!("date={day}"));
+            let parts_dir = self.dir.join(PARTS).join(format!("date={day}"));
             let events_dir = self.dir.join(EVENTS).join(format!("date={day}"));
-            for (kind, dir) in [(RAW, &raw_dir), (EVENTS, &events_dir)] {
+            for (kind, dir) in [(RAW, &raw_dir), (PARTS, &parts_dir), (EVENTS, &events_dir)] {
                 create_private_dir_all(dir).map_err(|source| {
                     self.io_error(&format!("creating {kind}/date={day}"), source)
                 })?;
@@ -227,17 +244,25 @@ impl Store {
             write_durably(&self.dir.join(&raw_file), &raw)
                 .map_err(|source| self.io_error(&format!("writing {raw_file}"), source))?;
             let events: Vec<Event> = in_day.iter().map(|record| record.event.clone()).collect();
-            let mut frame =
+            let parts = parts_of(&events).map_err(|source| self.data_error(&parts_dir, source))?;
+            self.write_parquet(parts, &parts_file)?;
+            let events =
                 events_frame(&events).map_err(|source| self.data_error(&events_dir, source))?;
-            let mut parquet = Vec::new();
-            ParquetWriter::new(&mut parquet)
-                .finish(&mut frame)
-                .map_err(|source| self.data_error(&events_dir, source))?;
-            write_durably(&self.dir.join(&events_file), &parquet)
-                .map_err(|source| self.io_error(&format!("writing {events_file}"), source))?;
+            self.write_parquet(events, &events_file)?;
             debug!("stored {} records for {day} as {name}", in_day.len());
         }
         Ok(())
+    }
+
+    /// Writes a table as the Parquet file `file` (relative to the store), durably.
+    fn write_parquet(&self, mut frame: DataFrame, file: &str) -> Result<(), StoreError> {
+        let path = self.dir.join(file);
+        let mut parquet = Vec::new();
+        ParquetWriter::new(&mut parquet)
+            .finish(&mut frame)
+            .map_err(|source| self.data_error(&path, source))?;
+        write_durably(&path, &parquet)
+            .map_err(|source| self.io_error(&format!("writing {file}"), source))
     }
 
     /// Every stored event of the days `from..=to` (all days when `None`), each id once.
@@ -273,15 +298,17 @@ impl Store {
         Ok(())
     }
 
-    /// Folds the view of every stored row of the days `from..=to` (all days when `None`) into
-    /// states made by `make`, one per reading thread, for the caller to merge. Only the columns
-    /// attempts read are decoded; each thread reads one Parquet file at a time. Ids are not
-    /// deduplicated here: the caller decides (`fold` runs on several threads at once).
-    pub fn fold_views<S: Send>(
+    /// Folds what the store holds of the days `from..=to` (all days when `None`) into states
+    /// made by `make`, one per reading thread, for the caller to merge: each batch's parts table
+    /// with `parts`, or the views of its events with `view` where the batch has no parts (written
+    /// before they existed) or its parts file cannot be read (named in a warning). Only the
+    /// event columns attempts read are decoded; each thread reads one batch at a time.
+    pub fn fold_parts<S: Send>(
         &self,
         days: Option<(NaiveDate, NaiveDate)>,
         make: impl Fn() -> S + Sync,
-        fold: impl Fn(&mut S, EventView<'_>) + Sync,
+        parts: impl Fn(&mut S, DataFrame) + Sync,
+        view: impl Fn(&mut S, EventView<'_>) + Sync,
     ) -> Result<Vec<S>, StoreError> {
         let files = self.event_files(days)?;
         let next = AtomicUsize::new(0);
@@ -293,8 +320,25 @@ impl Store {
         let read = || -> Result<S, StoreError> {
             let mut state = make();
             while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let parts_file = self.parts_twin(file);
+                if parts_file.is_file() {
+                    match read_parquet(&parts_file, None) {
+                        Ok(table) if is_parts_table(&table).unwrap_or(false) => {
+                            parts(&mut state, table);
+                            continue;
+                        }
+                        Ok(_) => warn!(
+                            "{}: not a parts table of this version; reading the batch's events instead",
+                            parts_file.display()
+                        ),
+                        Err(err) => warn!(
+                            "{}: {err}; reading the batch's events instead",
+                            parts_file.display()
+                        ),
+                    }
+                }
                 read_parquet(file, Some(columns.clone()))
-                    .and_then(|frame| for_each_view(&frame, |_, view| fold(&mut state, view)))
+                    .and_then(|frame| for_each_view(&frame, |_, each| view(&mut state, each)))
                     .map_err(|source| self.data_error(file, source))?;
             }
             Ok(state)
@@ -306,6 +350,14 @@ impl Store {
                 .map(|thread| thread.join().expect("a store reading thread panicked"))
                 .collect()
         })
+    }
+
+    /// The parts file of a batch's events file.
+    fn parts_twin(&self, events_file: &Path) -> PathBuf {
+        let relative = events_file
+            .strip_prefix(self.dir.join(EVENTS))
+            .unwrap_or(events_file);
+        self.dir.join(PARTS).join(relative)
     }
 
     /// The Parquet files of the chosen days, in name order.
@@ -365,9 +417,9 @@ impl Store {
         Ok(files)
     }
 
-    /// Removes temporary files and raw files whose batch never reached its Parquet file.
+    /// Removes temporary files, and raw and parts files whose batch never reached its events file.
     fn recover(&self) -> io::Result<()> {
-        for kind in [RAW, EVENTS] {
+        for kind in [RAW, PARTS, EVENTS] {
             for (partition, dir) in self
                 .partitions(kind)
                 .map_err(|err| io::Error::other(err.to_string()))?
@@ -375,15 +427,19 @@ impl Store {
                 for entry in fs::read_dir(&dir)? {
                     let entry = entry?;
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    let orphan = kind == RAW
-                        && name.strip_suffix(".ndjson.gz").is_some_and(|batch| {
-                            !self
-                                .dir
-                                .join(EVENTS)
-                                .join(format!("date={partition}"))
-                                .join(format!("{batch}.parquet"))
-                                .exists()
-                        });
+                    let batch = match kind {
+                        RAW => name.strip_suffix(".ndjson.gz"),
+                        PARTS => name.strip_suffix(".parquet"),
+                        _ => None,
+                    };
+                    let orphan = batch.is_some_and(|batch| {
+                        !self
+                            .dir
+                            .join(EVENTS)
+                            .join(format!("date={partition}"))
+                            .join(format!("{batch}.parquet"))
+                            .exists()
+                    });
                     if name.starts_with(TEMP_PREFIX) || orphan {
                         warn!(
                             "removing {} left by an interrupted run; its records will be fetched again",
@@ -450,6 +506,7 @@ fn gzip_lines<'a>(records: impl Iterator<Item = &'a [u8]>) -> io::Result<Vec<u8>
 mod tests {
     use super::*;
     use crate::model::ActivityKind;
+    use crate::pipeline::report::attempt_parts;
     use chrono::TimeZone;
 
     fn record(id: &str, day: u32) -> StoredRecord {
@@ -477,9 +534,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open_for_writing(dir.path()).unwrap();
         store
-            .write_batch(&[record("a", 1), record("b", 2), record("c", 2)])
+            .write_batch(
+                &[record("a", 1), record("b", 2), record("c", 2)],
+                &attempt_parts,
+            )
             .unwrap();
-        store.write_batch(&[record("d", 3)]).unwrap();
+        store
+            .write_batch(&[record("d", 3)], &attempt_parts)
+            .unwrap();
         assert!(dir.path().join("events/date=2026-10-02").is_dir());
         assert!(dir.path().join("raw/date=2026-10-02").is_dir());
         let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
@@ -506,33 +568,75 @@ mod tests {
         assert_eq!(text, "{ \"id\": \"b\" }\n{ \"id\": \"c\" }\n");
     }
 
+    /// What `fold_parts` hands over: the keys of the parts tables, and the ids of the events
+    /// it read instead.
+    fn folded(store: &Store, days: Option<(NaiveDate, NaiveDate)>) -> (Vec<String>, Vec<String>) {
+        let folds = store
+            .fold_parts(
+                days,
+                || (Vec::new(), Vec::new()),
+                |(keys, _): &mut (Vec<String>, Vec<String>), table| {
+                    let column = table.column("key").unwrap().str().unwrap().clone();
+                    keys.extend(column.iter().flatten().map(str::to_owned));
+                },
+                |(_, ids), view| {
+                    assert_eq!(view.kind, ActivityKind::SelfServiceReset);
+                    ids.push(view.id.into_owned());
+                },
+            )
+            .unwrap();
+        let (mut keys, mut ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for (fold_keys, fold_ids) in folds {
+            keys.extend(fold_keys);
+            ids.extend(fold_ids);
+        }
+        keys.sort();
+        ids.sort();
+        (keys, ids)
+    }
+
     #[test]
-    fn views_fold_every_row_of_the_chosen_days_on_every_thread() {
+    fn parts_of_the_chosen_days_are_read_and_events_where_a_batch_has_none() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open_for_writing(dir.path()).unwrap();
         store
-            .write_batch(&[record("a", 1), record("b", 2), record("c", 2)])
+            .write_batch(
+                &[record("a", 1), record("b", 2), record("c", 2)],
+                &attempt_parts,
+            )
             .unwrap();
         store
-            .write_batch(&[record("d", 3), record("e", 2)])
+            .write_batch(&[record("d", 3), record("e", 2)], &attempt_parts)
             .unwrap();
-        let ids = |days| {
-            let folds = store
-                .fold_views(days, Vec::new, |ids: &mut Vec<String>, view| {
-                    assert_eq!(
-                        view.correlation_id.as_deref(),
-                        Some(&*format!("c-{}", view.id))
-                    );
-                    assert_eq!(view.kind, ActivityKind::SelfServiceReset);
-                    ids.push(view.id.into_owned());
-                })
-                .unwrap();
-            let mut ids: Vec<String> = folds.into_iter().flatten().collect();
-            ids.sort();
-            ids
-        };
-        assert_eq!(ids(None), ["a", "b", "c", "d", "e"]);
-        assert_eq!(ids(Some((day(2), day(2)))), ["b", "c", "e"]);
+        let none = Vec::<String>::new();
+        assert_eq!(
+            folded(&store, None),
+            (
+                vec!["c-a", "c-b", "c-c", "c-d", "c-e"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                none.clone()
+            )
+        );
+        assert_eq!(
+            folded(&store, Some((day(2), day(2)))).0,
+            ["c-b", "c-c", "c-e"]
+        );
+        // A batch written before parts existed, and one whose parts file is not a parts table.
+        let parts = dir.path().join("parts/date=2026-10-02");
+        let mut files: Vec<PathBuf> = fs::read_dir(&parts)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        fs::remove_file(&files[0]).unwrap();
+        fs::write(&files[1], b"not parquet").unwrap();
+        let (keys, ids) = folded(&store, Some((day(2), day(2))));
+        assert_eq!(
+            (keys, ids),
+            (none, vec!["b".to_owned(), "c".into(), "e".into()])
+        );
     }
 
     #[test]
@@ -543,7 +647,9 @@ mod tests {
             Err(StoreError::Missing { .. })
         ));
         let mut writer = Store::open_for_writing(dir.path()).unwrap();
-        writer.write_batch(&[record("a", 1)]).unwrap();
+        writer
+            .write_batch(&[record("a", 1)], &attempt_parts)
+            .unwrap();
         assert!(matches!(
             Store::open_for_writing(dir.path()),
             Err(StoreError::Locked { .. })
@@ -563,7 +669,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let mut store = Store::open_for_writing(dir.path()).unwrap();
-            store.write_batch(&[record("a", 1)]).unwrap();
+            store
+                .write_batch(&[record("a", 1)], &attempt_parts)
+                .unwrap();
         }
         let partition = dir.path().join("raw/date=2026-10-01");
         fs::write(

@@ -119,10 +119,12 @@ fn failed(result: Option<&str>) -> bool {
 /// Accumulates the funnel evidence of one attempt's rows, in any order.
 #[derive(Debug)]
 pub struct FunnelTracker<K> {
-    furthest: Option<FunnelStep>,
+    /// The furthest step a row showed.
+    pub furthest: Option<FunnelStep>,
     /// The cause named by the latest row naming one, with that row's order key.
-    last_ending: Option<(K, FinalState)>,
-    unrecognised_failure: bool,
+    pub last_ending: Option<(K, FinalState)>,
+    /// Whether a row failed with a text naming no cause.
+    pub unrecognised_failure: bool,
 }
 
 impl<K> Default for FunnelTracker<K> {

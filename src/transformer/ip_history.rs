@@ -7,6 +7,7 @@
 //! has no address, user or time, and for helpdesk resets (their address is the helpdesk's).
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
 use polars::prelude::*;
@@ -22,27 +23,32 @@ pub fn mark_new_ips(attempts: &mut DataFrame) -> PolarsResult<()> {
     };
     let (ids, kinds, users, ips) = (texts(ID)?, texts(KIND)?, texts(USER)?, texts(IP_ADDRESS)?);
     let started: Vec<Option<i64>> = time_nanos(attempts.column(STARTED)?)?.iter().collect();
-    let mut order: Vec<(i64, usize)> = (0..ids.len())
-        .filter(|&row| {
-            kinds[row] != Some(AttemptKind::Admin.as_str())
-                && users[row].is_some()
-                && ips[row].is_some()
-        })
-        .filter_map(|row| Some((started[row]?, row)))
+    // Each user's attempts together (users whose hashes collide share a run, told apart by
+    // name), in the order of their start, then id.
+    let user_hash = RandomState::default();
+    let mut order: Vec<(u64, i64, usize)> = (0..ids.len())
+        .filter(|&row| kinds[row] != Some(AttemptKind::Admin.as_str()) && ips[row].is_some())
+        .filter_map(|row| Some((user_hash.hash_one(users[row]?), started[row]?, row)))
         .collect();
-    order.sort_unstable_by(|(a_started, a), (b_started, b)| {
-        a_started.cmp(b_started).then_with(|| ids[*a].cmp(&ids[*b]))
+    order.sort_unstable_by(|(a_hash, a_started, a), (b_hash, b_started, b)| {
+        (a_hash, a_started)
+            .cmp(&(b_hash, b_started))
+            .then_with(|| ids[*a].cmp(&ids[*b]))
     });
     let mut flags: Vec<Option<bool>> = vec![None; ids.len()];
-    // Users with an earlier attempt from an address, and the addresses each used.
-    let mut with_baseline: HashSet<&str, RandomState> =
-        HashSet::with_capacity_and_hasher(order.len(), RandomState::default());
-    let mut used: HashSet<(&str, &str), RandomState> =
-        HashSet::with_capacity_and_hasher(order.len(), RandomState::default());
-    for (_, row) in order {
+    // Within the current run: users with an earlier attempt, and the addresses each used.
+    let mut with_baseline: HashSet<&str, RandomState> = HashSet::default();
+    let mut used: HashSet<(&str, &str), RandomState> = HashSet::default();
+    let mut run = None;
+    for (hash, _, row) in order {
         let (Some(user), Some(ip)) = (users[row], ips[row]) else {
             continue;
         };
+        if run != Some(hash) {
+            run = Some(hash);
+            with_baseline.clear();
+            used.clear();
+        }
         let new = used.insert((user, ip));
         if !with_baseline.insert(user) {
             flags[row] = Some(new);

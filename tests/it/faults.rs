@@ -478,7 +478,9 @@ fn a_full_disk_fails_the_fetch_without_moving_the_watermark_and_a_rerun_recovers
             })
     };
     assert!(
-        names_the_file("raw", ".ndjson.gz") || names_the_file("events", ".parquet"),
+        names_the_file("raw", ".ndjson.gz")
+            || names_the_file("parts", ".parquet")
+            || names_the_file("events", ".parquet"),
         "the message names the file: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -35,6 +35,93 @@ fn imported_exports_report_the_ground_truth_and_import_once() {
     assert_channels(&csv, &window["channels"], &["attempts", "completed"]);
 }
 
+/// Every built-in report of a store, as CSV files by name.
+fn all_reports(store: &std::path::Path, out: &std::path::Path) -> Vec<(String, String)> {
+    run_ok(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--all",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let mut reports: Vec<(String, String)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(path).unwrap())
+        })
+        .collect();
+    reports.sort();
+    reports
+}
+
+/// Reports from a store read the attempt parts of its batches. Attempts split over batches
+/// (Graph pages imported one at a time) merge, and a store whose batches lack parts (written
+/// by an older ssprlens), some or all, reports the same from its events.
+#[test]
+fn reports_from_attempt_parts_equal_reports_from_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut pages: Vec<_> = std::fs::read_dir(sample("shapes/graph"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    pages.sort();
+    for page in &pages {
+        let (code, _, stderr) = import(&store, page);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    // What a report read from the store: (attempt parts, events).
+    let read = |store: &std::path::Path| {
+        let (code, _, stderr) = run(&["report", "--store", store.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        let line = stderr
+            .lines()
+            .find_map(|line| line.split_once("INFO read "))
+            .expect("the store read is logged")
+            .1;
+        let numbers: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        (numbers[0], numbers[1])
+    };
+    let from_parts = all_reports(&store, &dir.path().join("parts"));
+    assert_eq!(from_parts.len(), 10);
+    let (parts, events) = read(&store);
+    assert!(parts > 0 && events == 0, "{parts} parts, {events} events");
+    assert_channels(
+        &from_parts
+            .iter()
+            .find(|(name, _)| name == "channels.csv")
+            .unwrap()
+            .1,
+        &truth()["channels"],
+        &["attempts", "completed", "users", "ips"],
+    );
+    let mut parts_files: Vec<_> = walkdir::WalkDir::new(store.join("parts"))
+        .into_iter()
+        .map(|entry| entry.unwrap().into_path())
+        .filter(|path| path.is_file())
+        .collect();
+    parts_files.sort();
+    assert!(parts_files.len() > 20, "batches of many days");
+    for file in parts_files.iter().step_by(2) {
+        std::fs::remove_file(file).unwrap();
+    }
+    assert_eq!(all_reports(&store, &dir.path().join("some")), from_parts);
+    let (some_parts, some_events) = read(&store);
+    assert!(some_parts < parts && some_events > 0);
+    std::fs::remove_dir_all(store.join("parts")).unwrap();
+    assert_eq!(all_reports(&store, &dir.path().join("events")), from_parts);
+    assert_eq!(read(&store).0, 0);
+}
+
 /// Runs ssprlens under `umask 000`, so only ssprlens itself can make a file private.
 fn run_with_open_umask(args: &[&str]) -> i32 {
     let status = std::process::Command::new("sh")

@@ -1,0 +1,214 @@
+//! The `attempts` table: one row per attempt, built by [`AttemptColumns`] one attempt at a time.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+
+use super::{nanos_of, time_nanos, utc_times};
+use crate::model::{Attempt, AttemptKind, AttemptView, FinalState, FunnelStep, LocalPlacement};
+
+/// The columns of the `attempts` table, in order.
+pub mod attempt_columns {
+    pub const ID: &str = "attempt_id";
+    pub const KIND: &str = "kind";
+    pub const CHANNEL: &str = "channel";
+    pub const CLIENT_TYPE: &str = "client_type";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const COMPLETED: &str = "completed";
+    pub const STARTED: &str = "started";
+    pub const ENDED: &str = "ended";
+    pub const USER: &str = "user";
+    pub const IP_ADDRESS: &str = "ip_address";
+    pub const ROWS: &str = "rows";
+    pub const FURTHEST_STEP: &str = "furthest_step";
+    pub const FINAL_STATE: &str = "final_state";
+    pub const IP_NETWORK: &str = "ip_network";
+    pub const NEW_IP_FOR_USER: &str = "new_ip_for_user";
+    pub const DAY: &str = "day";
+    pub const PERIOD: &str = "period";
+    pub const AFTER_HOURS: &str = "after_hours";
+}
+
+/// Builds the `attempts` table one attempt at a time; `new_ip_for_user` and the calendar
+/// columns start empty (see [`AttemptView`]).
+pub struct AttemptColumns {
+    id: StringChunkedBuilder,
+    kind: StringChunkedBuilder,
+    channel: StringChunkedBuilder,
+    client_type: StringChunkedBuilder,
+    user_agent: StringChunkedBuilder,
+    completed: BooleanChunkedBuilder,
+    started: PrimitiveChunkedBuilder<Int64Type>,
+    ended: PrimitiveChunkedBuilder<Int64Type>,
+    user: StringChunkedBuilder,
+    ip_address: StringChunkedBuilder,
+    rows: PrimitiveChunkedBuilder<UInt32Type>,
+    furthest_step: StringChunkedBuilder,
+    final_state: StringChunkedBuilder,
+    ip_network: StringChunkedBuilder,
+    height: usize,
+}
+
+impl AttemptColumns {
+    pub fn with_capacity(capacity: usize) -> Self {
+        use attempt_columns::*;
+        let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        let time = |name: &str| PrimitiveChunkedBuilder::new(name.into(), capacity);
+        AttemptColumns {
+            id: text(ID),
+            kind: text(KIND),
+            channel: text(CHANNEL),
+            client_type: text(CLIENT_TYPE),
+            user_agent: text(USER_AGENT),
+            completed: BooleanChunkedBuilder::new(COMPLETED.into(), capacity),
+            started: time(STARTED),
+            ended: time(ENDED),
+            user: text(USER),
+            ip_address: text(IP_ADDRESS),
+            rows: PrimitiveChunkedBuilder::new(ROWS.into(), capacity),
+            furthest_step: text(FURTHEST_STEP),
+            final_state: text(FINAL_STATE),
+            ip_network: text(IP_NETWORK),
+            height: 0,
+        }
+    }
+
+    pub fn push(&mut self, attempt: AttemptView<'_>) {
+        self.id.append_value(attempt.id);
+        self.kind.append_value(attempt.kind.as_str());
+        self.channel.append_value(attempt.channel);
+        self.client_type.append_option(attempt.client_type);
+        self.user_agent.append_option(attempt.user_agent);
+        self.completed.append_value(attempt.completed);
+        self.started.append_option(nanos_of(attempt.started));
+        self.ended.append_option(nanos_of(attempt.ended));
+        self.user.append_option(attempt.user);
+        self.ip_address.append_option(attempt.ip_address);
+        self.rows.append_value(attempt.rows);
+        self.furthest_step
+            .append_option(attempt.furthest_step.map(FunnelStep::as_str));
+        self.final_state
+            .append_option(attempt.final_state.map(FinalState::as_str));
+        self.ip_network.append_option(attempt.ip_network);
+        self.height += 1;
+    }
+
+    pub fn finish(self) -> PolarsResult<DataFrame> {
+        use attempt_columns::*;
+        let height = self.height;
+        let text = |builder: StringChunkedBuilder| builder.finish().into_column();
+        let empty = |name: &str, dtype: DataType| Column::full_null(name.into(), height, &dtype);
+        DataFrame::new_infer_height(vec![
+            text(self.id),
+            text(self.kind),
+            text(self.channel),
+            text(self.client_type),
+            text(self.user_agent),
+            self.completed.finish().into_column(),
+            utc_times(self.started.finish())?,
+            utc_times(self.ended.finish())?,
+            text(self.user),
+            text(self.ip_address),
+            self.rows.finish().into_column(),
+            text(self.furthest_step),
+            text(self.final_state),
+            text(self.ip_network),
+            empty(NEW_IP_FOR_USER, DataType::Boolean),
+            empty(DAY, DataType::String),
+            empty(PERIOD, DataType::String),
+            empty(AFTER_HOURS, DataType::Boolean),
+        ])
+    }
+}
+
+/// The `attempts` table of `attempts` (what [`AttemptColumns`] takes of them).
+pub fn attempts_frame(attempts: &[Attempt]) -> PolarsResult<DataFrame> {
+    let mut columns = AttemptColumns::with_capacity(attempts.len());
+    for attempt in attempts {
+        columns.push(attempt.view());
+    }
+    columns.finish()
+}
+
+/// The rows of an `attempts` table.
+pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
+    use attempt_columns::*;
+    let texts = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|value| value.map(str::to_owned))
+            .collect())
+    };
+    let flags = |name: &str| -> PolarsResult<Vec<Option<bool>>> {
+        Ok(frame.column(name)?.bool()?.iter().collect())
+    };
+    let times = |name: &str| -> PolarsResult<Vec<Option<DateTime<Utc>>>> {
+        Ok(time_nanos(frame.column(name)?)?
+            .iter()
+            .map(|nanos| nanos.map(DateTime::from_timestamp_nanos))
+            .collect())
+    };
+    let dates = |name: &str| -> PolarsResult<Vec<Option<NaiveDate>>> {
+        Ok(texts(name)?
+            .iter()
+            .map(|text| text.as_deref().and_then(|text| text.parse().ok()))
+            .collect())
+    };
+    let (ids, kinds, channels) = (texts(ID)?, texts(KIND)?, texts(CHANNEL)?);
+    let (client_types, user_agents, completed) =
+        (texts(CLIENT_TYPE)?, texts(USER_AGENT)?, flags(COMPLETED)?);
+    let (started, ended, users, ips) = (
+        times(STARTED)?,
+        times(ENDED)?,
+        texts(USER)?,
+        texts(IP_ADDRESS)?,
+    );
+    let rows: Vec<Option<u32>> = frame.column(ROWS)?.u32()?.iter().collect();
+    let (steps, states, networks) = (
+        texts(FURTHEST_STEP)?,
+        texts(FINAL_STATE)?,
+        texts(IP_NETWORK)?,
+    );
+    let (new_ips, days, periods, after_hours) = (
+        flags(NEW_IP_FOR_USER)?,
+        dates(DAY)?,
+        dates(PERIOD)?,
+        flags(AFTER_HOURS)?,
+    );
+    let kind_of = |text: Option<&str>| {
+        [AttemptKind::Reset, AttemptKind::Unlock, AttemptKind::Admin]
+            .into_iter()
+            .find(|kind| Some(kind.as_str()) == text)
+            .ok_or_else(|| polars_err!(ComputeError: "attempt kind {text:?}"))
+    };
+    (0..frame.height())
+        .map(|row| {
+            Ok(Attempt {
+                id: ids[row].clone().unwrap_or_default(),
+                kind: kind_of(kinds[row].as_deref())?,
+                channel: channels[row].clone().unwrap_or_default(),
+                client_type: client_types[row].clone(),
+                user_agent: user_agents[row].clone(),
+                completed: completed[row].unwrap_or_default(),
+                started: started[row],
+                ended: ended[row],
+                user: users[row].clone(),
+                ip_address: ips[row].clone(),
+                rows: rows[row].unwrap_or_default(),
+                furthest_step: steps[row].as_deref().and_then(FunnelStep::from_name),
+                final_state: states[row].as_deref().and_then(FinalState::from_name),
+                ip_network: networks[row].clone(),
+                new_ip_for_user: new_ips[row],
+                local: match (days[row], periods[row], after_hours[row]) {
+                    (Some(day), Some(period), Some(after_hours)) => Some(LocalPlacement {
+                        day,
+                        period,
+                        after_hours,
+                    }),
+                    _ => None,
+                },
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,498 @@
+//! What a builder knows of one correlation id ([`Group`]), grown one row at a time or from a
+//! stored [`AttemptPart`], and the attempt it makes ([`attempt_of`]).
+//!
+//! Every value is the earliest non-empty one by [`RowOrder`], and every other piece of state
+//! (flags, first and last time, the funnel) ignores a row seen twice; only the row count needs
+//! to know the rows, so a group keeps their keys (see [`RowKeys`]) and two groups of the same
+//! correlation id merge into what one group of all their rows would be.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::BuildHasher;
+
+use chrono::{DateTime, Utc};
+use foldhash::fast::{FixedState, RandomState};
+
+use super::super::funnel::FunnelTracker;
+use super::super::network::{Network, parse_address};
+use super::super::rules::Classifier;
+use crate::model::{
+    ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, AttemptPart, AttemptView, EventView,
+    RowOrder,
+};
+
+/// The flow step that marks a completed reset.
+const RESET_SUCCEEDED_STEP: &str = "User successfully reset password";
+
+/// The tie of [`RowOrder`]: XXH3 (64 bits) of the record id. The store keeps ties, so this is a
+/// hash with a fixed specification, the same in every version and on every machine.
+pub(super) fn tie_of(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+}
+
+/// A row's place among the rows of its correlation id.
+pub(super) fn row_order(event: &EventView<'_>) -> RowOrder {
+    RowOrder {
+        time: event.time,
+        tie: tie_of(&event.id),
+    }
+}
+
+/// The value of the earliest row that has one.
+struct Earliest {
+    best: Option<(RowOrder, Box<str>)>,
+}
+
+impl Earliest {
+    fn none() -> Self {
+        Earliest { best: None }
+    }
+
+    fn is_before(&self, order: &RowOrder) -> bool {
+        self.best.as_ref().is_none_or(|(best, _)| order < best)
+    }
+
+    fn offer(&mut self, order: RowOrder, value: Option<&str>) {
+        if let Some(value) = value
+            && self.is_before(&order)
+        {
+            self.best = Some((order, value.into()));
+        }
+    }
+
+    fn get(&self) -> Option<(RowOrder, &str)> {
+        self.best.as_ref().map(|(order, value)| (*order, &**value))
+    }
+}
+
+/// The keys of rows added one at a time: a short list (almost always), or a set once it grows
+/// long. A key is a hash of the record id whose top bit says whether the row has no time, so
+/// the copies of a record share it.
+enum RowKeys {
+    Few(Vec<u64>),
+    Many(Box<HashSet<u64, FixedState>>),
+}
+
+impl RowKeys {
+    /// The longest list searched one key at a time.
+    const FEW: usize = 32;
+
+    /// Adds a key; `false` if it was there already.
+    fn insert(&mut self, key: u64) -> bool {
+        match self {
+            RowKeys::Few(keys) if keys.contains(&key) => false,
+            RowKeys::Few(keys) if keys.len() < Self::FEW => {
+                keys.push(key);
+                true
+            }
+            RowKeys::Few(keys) => {
+                let mut set: HashSet<u64, FixedState> = keys.drain(..).collect();
+                set.insert(key);
+                *self = RowKeys::Many(Box::new(set));
+                true
+            }
+            RowKeys::Many(set) => set.insert(key),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        match self {
+            RowKeys::Few(keys) => Box::new(keys.iter().copied()),
+            RowKeys::Many(set) => Box::new(set.iter().copied()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            RowKeys::Few(keys) => keys.len(),
+            RowKeys::Many(set) => set.len(),
+        }
+    }
+}
+
+/// The key of a row (see [`RowKeys`]), hashed with `seed`.
+pub(super) fn row_key(seed: &FixedState, event: &EventView<'_>) -> u64 {
+    seed.hash_one(event.id.as_ref()) >> 1 | u64::from(event.time.is_none()) << 63
+}
+
+/// Whether a row key is of a row without a time.
+pub(super) fn is_untimed(key: u64) -> bool {
+    key >> 63 == 1
+}
+
+/// Everything known about one correlation id.
+pub(super) struct Group {
+    pub(super) correlation_id: Box<str>,
+    /// The hash that placed the group in its partition.
+    pub(super) hash: u64,
+    keys: RowKeys,
+    /// Rows taken in by number, from stored parts (whose records the store holds once).
+    counted_rows: u32,
+    has_reset_row: bool,
+    has_unlock_row: bool,
+    reset_completed: bool,
+    unlock_completed: bool,
+    started: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+    client_type: Earliest,
+    user_agent: Earliest,
+    user: Earliest,
+    /// As found (trimmed); canonical only in the attempt.
+    ip_address: Earliest,
+    funnel: FunnelTracker<RowOrder>,
+}
+
+impl Group {
+    pub(super) fn new(correlation_id: &str, hash: u64) -> Self {
+        Group {
+            correlation_id: correlation_id.into(),
+            hash,
+            keys: RowKeys::Few(Vec::new()),
+            counted_rows: 0,
+            has_reset_row: false,
+            has_unlock_row: false,
+            reset_completed: false,
+            unlock_completed: false,
+            started: None,
+            ended: None,
+            client_type: Earliest::none(),
+            user_agent: Earliest::none(),
+            user: Earliest::none(),
+            ip_address: Earliest::none(),
+            funnel: FunnelTracker::default(),
+        }
+    }
+
+    /// A group of a stored part.
+    pub(super) fn from_part(part: &AttemptPart<'_>, hash: u64) -> Self {
+        let mut group = Group::new(part.key, hash);
+        group.take_part(part);
+        group
+    }
+
+    /// The keys of the rows added one at a time.
+    pub(super) fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.keys.iter()
+    }
+
+    /// Takes in one row with its key; `false` (and nothing changes) for a row seen before.
+    pub(super) fn add(&mut self, event: &EventView<'_>, key: u64) -> bool {
+        if !self.keys.insert(key) {
+            return false;
+        }
+        match event.kind {
+            ActivityKind::FlowProgress => {
+                self.has_reset_row = true;
+                self.reset_completed |= is_reset_succeeded_step(event.result_reason.as_deref());
+            }
+            ActivityKind::SelfServiceReset => {
+                self.has_reset_row = true;
+                self.reset_completed |= is_success(event.result.as_deref());
+            }
+            ActivityKind::SelfServiceUnlock => {
+                self.has_unlock_row = true;
+                self.unlock_completed |= is_success(event.result.as_deref());
+            }
+            ActivityKind::AdminReset | ActivityKind::Other => {}
+        }
+        self.widen(event.time, event.time);
+        let order = row_order(event);
+        self.funnel.add(event, || order);
+        // Values are copied only when this row is the earliest so far to have one.
+        self.client_type.offer(order, event.client_type.as_deref());
+        self.user_agent.offer(order, event.user_agent.as_deref());
+        if self.user.is_before(&order) {
+            self.user.offer(order, user_of(event).as_deref());
+        }
+        self.ip_address.offer(order, event.ip_address.as_deref());
+        true
+    }
+
+    /// Takes in what another builder saw of the same correlation id; rows both saw count once.
+    pub(super) fn merge(&mut self, other: &Group) {
+        for key in other.keys() {
+            self.keys.insert(key);
+        }
+        let counted_rows = self.counted_rows + other.counted_rows;
+        self.take_part(&other.part());
+        // The other's rows with keys are among `keys` now, not counted.
+        self.counted_rows = counted_rows;
+    }
+
+    /// Takes in a part of the same correlation id made of other rows.
+    pub(super) fn take_part(&mut self, part: &AttemptPart<'_>) {
+        self.counted_rows += part.rows;
+        self.has_reset_row |= part.has_reset_row;
+        self.has_unlock_row |= part.has_unlock_row;
+        self.reset_completed |= part.reset_completed;
+        self.unlock_completed |= part.unlock_completed;
+        self.widen(part.started, part.ended);
+        for (mine, theirs) in [
+            (&mut self.client_type, part.client_type),
+            (&mut self.user_agent, part.user_agent),
+            (&mut self.user, part.user),
+            (&mut self.ip_address, part.ip_address),
+        ] {
+            if let Some((order, value)) = theirs {
+                mine.offer(order, Some(value));
+            }
+        }
+        self.funnel.merge(FunnelTracker {
+            furthest: part.furthest_step,
+            last_ending: part.last_ending,
+            unrecognised_failure: part.unrecognised_failure,
+        });
+    }
+
+    fn widen(&mut self, started: Option<DateTime<Utc>>, ended: Option<DateTime<Utc>>) {
+        let earlier = |a: Option<DateTime<Utc>>, b| match (a, b) {
+            (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+            (a, b) => a.or(b),
+        };
+        let later = |a: Option<DateTime<Utc>>, b| match (a, b) {
+            (Some(a), Some(b)) => Some(std::cmp::max(a, b)),
+            (a, b) => a.or(b),
+        };
+        self.started = earlier(self.started, started);
+        self.ended = later(self.ended, ended);
+    }
+
+    /// What kind of attempt the correlation id is, if it is one.
+    pub(super) fn kind(&self) -> Option<AttemptKind> {
+        kind_of(self.has_reset_row, self.has_unlock_row)
+    }
+
+    /// The group's state, borrowed.
+    pub(super) fn part(&self) -> AttemptPart<'_> {
+        AttemptPart {
+            key: &self.correlation_id,
+            admin: false,
+            rows: self.keys.len() as u32 + self.counted_rows,
+            has_reset_row: self.has_reset_row,
+            has_unlock_row: self.has_unlock_row,
+            reset_completed: self.reset_completed,
+            unlock_completed: self.unlock_completed,
+            started: self.started,
+            ended: self.ended,
+            client_type: self.client_type.get(),
+            user_agent: self.user_agent.get(),
+            user: self.user.get(),
+            ip_address: self.ip_address.get(),
+            furthest_step: self.funnel.furthest,
+            last_ending: self.funnel.last_ending,
+            unrecognised_failure: self.funnel.unrecognised_failure,
+        }
+    }
+}
+
+fn kind_of(has_reset_row: bool, has_unlock_row: bool) -> Option<AttemptKind> {
+    if has_unlock_row {
+        Some(AttemptKind::Unlock)
+    } else if has_reset_row {
+        Some(AttemptKind::Reset)
+    } else {
+        None
+    }
+}
+
+/// The attempt of a part: a helpdesk reset's, or a correlation id's; `None` when the
+/// correlation id's rows make no attempt.
+pub(super) fn attempt_of<'a, 'r: 'a>(
+    part: &AttemptPart<'a>,
+    classifier: &mut Classifier<'r>,
+    addresses: &'a mut AddressTexts,
+) -> Option<AttemptView<'a>> {
+    let value = |earliest: Option<(RowOrder, &'a str)>| earliest.map(|(_, value)| value);
+    let (client_type, user_agent) = (value(part.client_type), value(part.user_agent));
+    let (ip_address, ip_network) = addresses.of(value(part.ip_address));
+    if part.admin {
+        return Some(AttemptView {
+            id: part.key,
+            kind: AttemptKind::Admin,
+            channel: ADMIN_CHANNEL,
+            client_type,
+            user_agent,
+            completed: part.reset_completed,
+            started: part.started,
+            ended: part.ended,
+            user: value(part.user),
+            ip_address,
+            rows: part.rows,
+            furthest_step: None,
+            final_state: None,
+            ip_network,
+        });
+    }
+    let kind = kind_of(part.has_reset_row, part.has_unlock_row)?;
+    let completed = match kind {
+        AttemptKind::Unlock => part.unlock_completed,
+        AttemptKind::Reset | AttemptKind::Admin => part.reset_completed,
+    };
+    let funnel = FunnelTracker {
+        furthest: part.furthest_step,
+        last_ending: part.last_ending,
+        unrecognised_failure: part.unrecognised_failure,
+    };
+    let (furthest_step, final_state) = funnel.finish(completed);
+    Some(AttemptView {
+        id: part.key,
+        kind,
+        channel: classifier.classify(client_type, user_agent),
+        client_type,
+        user_agent,
+        completed,
+        started: part.started,
+        ended: part.ended,
+        user: value(part.user),
+        ip_address,
+        rows: part.rows,
+        furthest_step: Some(furthest_step),
+        final_state: Some(final_state),
+        ip_network,
+    })
+}
+
+/// The helpdesk reset of one `Reset password (by admin)` row.
+pub(super) fn admin_attempt(event: &EventView<'_>) -> Attempt {
+    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
+    let mut addresses = AddressTexts::default();
+    let (ip_address, ip_network) = addresses.of(event.ip_address.as_deref());
+    Attempt {
+        id: event.id.clone().into_owned(),
+        kind: AttemptKind::Admin,
+        channel: ADMIN_CHANNEL.to_owned(),
+        client_type: owned(&event.client_type),
+        user_agent: owned(&event.user_agent),
+        completed: is_success(event.result.as_deref()),
+        started: event.time,
+        ended: event.time,
+        user: user_of(event),
+        ip_address: ip_address.map(str::to_owned),
+        ip_network: ip_network.map(str::to_owned),
+        rows: 1,
+        furthest_step: None,
+        final_state: None,
+        new_ip_for_user: None,
+        local: None,
+    }
+}
+
+/// A helpdesk reset as a part: keyed by its record id, its values of its one row.
+pub(super) fn admin_part(attempt: &Attempt) -> AttemptPart<'_> {
+    let order = RowOrder {
+        time: attempt.started,
+        tie: tie_of(&attempt.id),
+    };
+    fn valued(order: RowOrder, value: &Option<String>) -> Option<(RowOrder, &str)> {
+        value.as_deref().map(|value| (order, value))
+    }
+    AttemptPart {
+        key: &attempt.id,
+        admin: true,
+        rows: 1,
+        has_reset_row: false,
+        has_unlock_row: false,
+        reset_completed: attempt.completed,
+        unlock_completed: false,
+        started: attempt.started,
+        ended: attempt.ended,
+        client_type: valued(order, &attempt.client_type),
+        user_agent: valued(order, &attempt.user_agent),
+        user: valued(order, &attempt.user),
+        ip_address: valued(order, &attempt.ip_address),
+        furthest_step: None,
+        last_ending: None,
+        unrecognised_failure: false,
+    }
+}
+
+/// The texts of attempts' IP addresses in canonical form and of their networks. Attempts share
+/// addresses, so the texts of those seen are remembered (up to a bound, so hostile input cannot
+/// grow the memory without limit); others are written into buffers serving one after another.
+#[derive(Default)]
+pub(super) struct AddressTexts {
+    known: HashMap<Box<str>, (Box<str>, Option<Box<str>>), RandomState>,
+    address: String,
+    network: String,
+}
+
+impl AddressTexts {
+    /// Addresses remembered at most.
+    const REMEMBERED: usize = 1 << 16;
+
+    /// The canonical form of an address as found (text that is no address stays as found,
+    /// trimmed, without a network) and its network.
+    pub(super) fn of(&mut self, found: Option<&str>) -> (Option<&str>, Option<&str>) {
+        let Some(found) = found else {
+            return (None, None);
+        };
+        if !self.known.contains_key(found) {
+            let has_network = self.write(found);
+            if self.known.len() >= Self::REMEMBERED {
+                return (Some(&self.address), has_network.then_some(&*self.network));
+            }
+            let network = has_network.then(|| self.network.as_str().into());
+            self.known
+                .insert(found.into(), (self.address.as_str().into(), network));
+        }
+        let (address, network) = &self.known[found];
+        (Some(address), network.as_deref())
+    }
+
+    /// Writes the texts of `found` into the buffers; `false` when it has no network.
+    fn write(&mut self, found: &str) -> bool {
+        self.address.clear();
+        self.network.clear();
+        let Some(address) = parse_address(found) else {
+            self.address.push_str(found.trim());
+            return false;
+        };
+        // Writing into a String cannot fail.
+        let _ = write!(self.address, "{address}");
+        let _ = write!(self.network, "{}", Network(address));
+        true
+    }
+}
+
+fn is_success(result: Option<&str>) -> bool {
+    result.is_some_and(|result| result.trim().eq_ignore_ascii_case("success"))
+}
+
+fn is_reset_succeeded_step(reason: Option<&str>) -> bool {
+    reason.is_some_and(|reason| {
+        reason
+            .trim()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(RESET_SUCCEEDED_STEP)
+    })
+}
+
+/// The user an event is about: target UPN (lowercased), target id, initiator UPN, initiator id.
+fn user_of(event: &EventView<'_>) -> Option<String> {
+    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
+    event
+        .target_upn
+        .as_deref()
+        .map(str::to_lowercase)
+        .or_else(|| owned(&event.target_id))
+        .or_else(|| event.initiator_upn.as_deref().map(str::to_lowercase))
+        .or_else(|| owned(&event.initiator_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ties are stored: they must be XXH3 as specified. The expected values are the
+    /// specification's test vector for the empty input and Python's `xxhash` package
+    /// (`xxh3_64_intdigest`) for a record id.
+    #[test]
+    fn ties_are_xxh3_of_the_record_id() {
+        assert_eq!(tie_of(""), 0x2d06_8005_38d3_94c2);
+        assert_eq!(
+            tie_of("SSPR_638d317c3d9a4ae8ba8ffe6db5b07d88_ZXO8F_2"),
+            0x4826_fc4a_5bf6_e06c
+        );
+    }
+}

@@ -1,0 +1,718 @@
+//! Groups events into attempts and decides each attempt's channel and completion.
+//!
+//! The definitions (README, "Attempts"):
+//! - a reset attempt is a correlation id with a flow-progress or `Reset password (self-service)`
+//!   row and no `Unlock user account (self-service)` row; with an unlock row it is an unlock attempt;
+//! - a reset is completed by a successful `Reset password (self-service)` row or a flow row
+//!   `User successfully reset password`; an unlock by a successful unlock row;
+//! - client type, user agent, user and IP address are the first non-empty values by time among
+//!   all rows of the correlation id (ties broken by a fixed hash of the event id, so input order
+//!   never matters);
+//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success;
+//! - a self-service attempt's furthest step and final state come from its rows' step texts
+//!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
+//!   its IP address ([`super::network`], [`super::ip_history`]).
+//!
+//! An [`AttemptBuilder`] keeps a small state per correlation id ([`group`]), never the events,
+//! spread over partitions by a hash of the id: builders fed by different threads merge, and
+//! finish, one partition per core at a time. A builder also takes in, and gives out, the
+//! state of each correlation id as an [`AttemptPart`]: what the store keeps of its batches.
+
+mod group;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::LazyLock;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+use polars::prelude::{DataFrame, PolarsResult};
+use rayon::prelude::*;
+
+use self::group::{
+    AddressTexts, Group, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
+};
+use super::ip_history::mark_new_ips;
+use super::rules::ChannelRules;
+use crate::columns::{AttemptColumns, attempts_frame, part_keys, parts_from_frame};
+use crate::model::{ActivityKind, Attempt, AttemptPart, Event, EventView};
+
+/// How many partitions a builder spreads correlation ids over.
+const PARTITIONS: usize = 32;
+
+/// Hashes a correlation id: its partition and its place in the partition's table.
+const GROUP_HASH: FixedState = FixedState::with_seed(0x4752_4f55_5053);
+
+/// Hashes a record id into its row key; seeded anew in every run, so that no input can be made
+/// to collide.
+static ROW_HASH: LazyLock<FixedState> = LazyLock::new(|| FixedState::with_seed(rand::random()));
+
+/// The `attempts` table of `events` (see [`AttemptBuilder::finish`]). A copy of an event counts
+/// once.
+pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> PolarsResult<DataFrame> {
+    let mut builder = AttemptBuilder::default();
+    for event in events {
+        builder.add(&event.view());
+    }
+    builder.finish(rules)
+}
+
+/// Attempts in the making: events (or parts) are added one at a time, in any order, and
+/// builders that saw different events (threads reading different parts of the input) merge.
+#[derive(Default)]
+pub struct AttemptBuilder {
+    /// Empty until the first correlation id, then [`PARTITIONS`] long.
+    partitions: Vec<Partition>,
+    admin: Vec<Attempt>,
+    /// The keys of rows without a correlation id, which belong to no group.
+    loose_rows: HashSet<u64, FixedState>,
+}
+
+impl AttemptBuilder {
+    /// Adds one event; a copy of an event added before (to this builder) changes nothing.
+    pub fn add(&mut self, event: &EventView<'_>) {
+        let key = row_key(&ROW_HASH, event);
+        let new = match event.correlation_id.as_deref() {
+            Some(correlation_id) => {
+                let hash = GROUP_HASH.hash_one(correlation_id);
+                let partition = self.partition(hash);
+                match partition.find(correlation_id, hash) {
+                    Some(index) => partition.groups[index].add(event, key),
+                    None => {
+                        let mut group = Group::new(correlation_id, hash);
+                        group.add(event, key);
+                        partition.insert(group);
+                        true
+                    }
+                }
+            }
+            None => self.loose_rows.insert(key),
+        };
+        if new && event.kind == ActivityKind::AdminReset {
+            self.admin.push(admin_attempt(event));
+        }
+    }
+
+    /// Adds a correlation id's part made of rows this builder has not seen.
+    fn add_part(&mut self, part: &AttemptPart<'_>) {
+        let hash = GROUP_HASH.hash_one(part.key);
+        let partition = self.partition(hash);
+        match partition.find(part.key, hash) {
+            Some(index) => partition.groups[index].take_part(part),
+            None => {
+                partition.insert(Group::from_part(part, hash));
+            }
+        }
+    }
+
+    /// Every attempt part the builder knows: one per helpdesk reset and per correlation id.
+    pub fn parts(&self) -> impl Iterator<Item = AttemptPart<'_>> {
+        let groups = self.partitions.iter().flat_map(|p| &p.groups);
+        self.admin
+            .iter()
+            .map(admin_part)
+            .chain(groups.map(Group::part))
+    }
+
+    /// The partition of a correlation id's hash.
+    fn partition(&mut self, hash: u64) -> &mut Partition {
+        if self.partitions.is_empty() {
+            self.partitions.resize_with(PARTITIONS, Partition::default);
+        }
+        // Bits the partition's table does not use for its slots and tags.
+        &mut self.partitions[(hash >> 32) as usize % PARTITIONS]
+    }
+
+    /// Rows added one at a time, each record once; and how many of them have no time.
+    pub fn rows(&self) -> (u64, u64) {
+        let groups = self.partitions.iter().flat_map(|p| &p.groups);
+        let keys = groups
+            .flat_map(Group::keys)
+            .chain(self.loose_rows.iter().copied());
+        keys.fold((0, 0), |(rows, untimed), key| {
+            (rows + 1, untimed + u64::from(is_untimed(key)))
+        })
+    }
+
+    /// Takes in what another builder saw.
+    pub fn merge(&mut self, other: AttemptBuilder) {
+        *self = Self::merge_all(vec![std::mem::take(self), other]);
+    }
+
+    /// One builder of what all of `builders` saw, merged partition by partition on every core.
+    pub fn merge_all(builders: Vec<AttemptBuilder>) -> AttemptBuilder {
+        let mut merged = AttemptBuilder::default();
+        let mut shares: Vec<Vec<Partition>> = Vec::new();
+        for builder in builders {
+            merged.admin.extend(builder.admin);
+            merged.loose_rows.extend(builder.loose_rows);
+            for (index, partition) in builder.partitions.into_iter().enumerate() {
+                if shares.len() <= index {
+                    shares.resize_with(index + 1, Vec::new);
+                }
+                shares[index].push(partition);
+            }
+        }
+        merged.partitions = shares
+            .into_par_iter()
+            .map(|share| {
+                share
+                    .into_iter()
+                    .reduce(Partition::merge)
+                    .unwrap_or_default()
+            })
+            .collect();
+        merged
+    }
+
+    /// The `attempts` table, without its calendar columns (see [`super::calendar::place`]). Its
+    /// rows come in a fixed order: helpdesk resets by id, then the other attempts partition by
+    /// partition, by id within each; every core builds the shares of partitions in turn.
+    pub fn finish(self, rules: &ChannelRules) -> PolarsResult<DataFrame> {
+        table_of(self.shares(rules)?)
+    }
+
+    /// The shares of the `attempts` table, as [`AttemptBuilder::finish`] puts them in order.
+    fn shares(self, rules: &ChannelRules) -> PolarsResult<Vec<DataFrame>> {
+        let mut admin = self.admin;
+        admin.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // Copies of an admin row that different builders saw.
+        admin.dedup_by(|a, b| a.id == b.id);
+        let partitions = self.partitions;
+        let mut shares = vec![attempts_frame(&admin)?];
+        shares.par_extend(
+            partitions
+                .par_iter()
+                .map_init(
+                    || (rules.classifier(), AddressTexts::default()),
+                    |(classifier, addresses), partition| {
+                        let groups = partition.by_id();
+                        let mut columns = AttemptColumns::with_capacity(groups.len());
+                        for group in groups {
+                            if let Some(attempt) = attempt_of(&group.part(), classifier, addresses)
+                            {
+                                columns.push(attempt);
+                            }
+                        }
+                        columns.finish()
+                    },
+                )
+                .collect::<PolarsResult<Vec<_>>>()?,
+        );
+        // Freeing the groups' strings takes time nothing needs to wait for.
+        std::thread::spawn(move || drop(partitions));
+        Ok(shares)
+    }
+}
+
+/// The `attempts` table of parts tables (see [`crate::columns::parts_frame`]), without its
+/// calendar columns. The parts of a correlation id found more than once merge; every other part
+/// is an attempt as it is. Rows come in a fixed order: the parts tables' in turn, then the
+/// merged ones as [`AttemptBuilder::finish`] orders them.
+pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsResult<DataFrame> {
+    let keys: Vec<Vec<Option<&str>>> = tables
+        .iter()
+        .map(|table| part_keys(table))
+        .collect::<PolarsResult<_>>()?;
+    // Marks the parts of correlation ids found more than once.
+    let mut repeated: Vec<Vec<bool>> = keys.iter().map(|keys| vec![false; keys.len()]).collect();
+    let mut first_part: HashMap<&str, (usize, usize), FixedState> =
+        HashMap::with_capacity_and_hasher(keys.iter().map(Vec::len).sum(), GROUP_HASH);
+    for (table, keys) in keys.iter().enumerate() {
+        for (row, key) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let first = *first_part.entry(key).or_insert((table, row));
+            if first != (table, row) {
+                repeated[first.0][first.1] = true;
+                repeated[table][row] = true;
+            }
+        }
+    }
+    // Every table's share of the attempts, and its repeated parts, which merge.
+    let (mut shares, repeated_parts): (Vec<DataFrame>, Vec<AttemptBuilder>) = tables
+        .par_iter()
+        .zip(&repeated)
+        .map_init(
+            || (rules.classifier(), AddressTexts::default()),
+            |(classifier, addresses), (table, repeated)| {
+                let parts = parts_from_frame(table)?;
+                let mut columns = AttemptColumns::with_capacity(parts.len());
+                let mut merging = AttemptBuilder::default();
+                for (part, repeated) in parts.iter().zip(repeated) {
+                    if *repeated {
+                        merging.add_part(part);
+                    } else if let Some(attempt) = attempt_of(part, classifier, addresses) {
+                        columns.push(attempt);
+                    }
+                }
+                Ok((columns.finish()?, merging))
+            },
+        )
+        .collect::<PolarsResult<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    shares.extend(AttemptBuilder::merge_all(repeated_parts).shares(rules)?);
+    table_of(shares)
+}
+
+/// The `attempts` table of its shares, with the flags that need every attempt.
+fn table_of(shares: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut table = attempts_frame(&[])?;
+    for share in shares {
+        table.vstack_mut_owned(share)?;
+    }
+    mark_new_ips(&mut table)?;
+    Ok(table)
+}
+
+/// The correlation ids of one partition, each with its group.
+#[derive(Default)]
+struct Partition {
+    /// Indexes into `groups`, by the hash of the correlation id.
+    table: HashTable<usize>,
+    groups: Vec<Group>,
+}
+
+impl Partition {
+    /// The index of the group of a correlation id, if it has one.
+    fn find(&self, correlation_id: &str, hash: u64) -> Option<usize> {
+        let groups = &self.groups;
+        self.table
+            .find(hash, |&index| {
+                *groups[index].correlation_id == *correlation_id
+            })
+            .copied()
+    }
+
+    fn insert(&mut self, group: Group) {
+        let groups = &self.groups;
+        self.table
+            .insert_unique(group.hash, groups.len(), |&index| groups[index].hash);
+        self.groups.push(group);
+    }
+
+    /// The groups that make attempts, in the order of their correlation ids.
+    fn by_id(&self) -> Vec<&Group> {
+        let mut groups: Vec<&Group> = self
+            .groups
+            .iter()
+            .filter(|group| group.kind().is_some())
+            .collect();
+        groups.sort_unstable_by(|a, b| a.correlation_id.cmp(&b.correlation_id));
+        groups
+    }
+
+    /// Both partitions' groups as one; the smaller goes into the larger.
+    fn merge(mut self, mut other: Partition) -> Partition {
+        if self.groups.len() < other.groups.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        for group in other.groups {
+            match self.find(&group.correlation_id, group.hash) {
+                Some(index) => self.groups[index].merge(&group),
+                None => self.insert(group),
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz_checks::attempts::{attempts_of, rows};
+    use crate::model::AttemptKind;
+    use crate::model::{FinalState, FunnelStep};
+    use chrono::TimeZone;
+    use chrono::Utc;
+
+    const FLOW: &str = "Self-service password reset flow activity progress";
+    const RESET: &str = "Reset password (self-service)";
+
+    /// A hand-written row: id, correlation id, seconds after 08:00, activity, result, reason, client type.
+    fn row(
+        id: &str,
+        corr: &str,
+        second: u32,
+        activity: &str,
+        result: &str,
+        reason: &str,
+        client_type: Option<&str>,
+    ) -> Event {
+        Event {
+            id: id.into(),
+            time: Some(Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, second).unwrap()),
+            service: Some("Self-service Password Management".into()),
+            category: None,
+            activity: Some(activity.into()),
+            kind: ActivityKind::of(Some(activity)),
+            result: Some(result.into()),
+            result_reason: Some(reason.into()),
+            correlation_id: Some(corr.into()),
+            initiator_upn: Some("Ann@Contoso.example".into()),
+            initiator_id: None,
+            initiator_app: None,
+            target_upn: None,
+            target_id: None,
+            ip_address: None,
+            client_type: client_type.map(Into::into),
+            user_agent: None,
+            details: vec![],
+        }
+    }
+
+    fn build(events: &[Event]) -> Vec<Attempt> {
+        attempts_of(events, &ChannelRules::builtin())
+    }
+
+    #[test]
+    fn a_completed_reset_with_both_success_rows_counts_once() {
+        let events = [
+            row(
+                "1",
+                "c",
+                0,
+                FLOW,
+                "success",
+                "User submitted their user ID",
+                None,
+            ),
+            row(
+                "2",
+                "c",
+                9,
+                FLOW,
+                "success",
+                "User successfully reset password",
+                None,
+            ),
+            row(
+                "3",
+                "c",
+                9,
+                RESET,
+                "success",
+                "Successfully completed reset.",
+                Some("Logon"),
+            ),
+            row("4", "c", 10, "Reset user password", "success", "", None),
+        ];
+        let attempts = build(&events);
+        assert_eq!(attempts.len(), 1);
+        let attempt = &attempts[0];
+        assert_eq!(
+            (attempt.kind, attempt.completed, attempt.rows),
+            (AttemptKind::Reset, true, 4)
+        );
+        assert_eq!(attempt.channel, "login_screen");
+        assert_eq!(attempt.user.as_deref(), Some("ann@contoso.example"));
+    }
+
+    #[test]
+    fn either_success_row_alone_completes() {
+        let flow_only = build(&[row(
+            "1",
+            "a",
+            0,
+            FLOW,
+            "success",
+            "User successfully reset password",
+            None,
+        )]);
+        let reset_only = build(&[row(
+            "1",
+            "b",
+            0,
+            RESET,
+            "success",
+            "Successfully completed reset.",
+            None,
+        )]);
+        let failed = build(&[
+            row(
+                "1",
+                "c",
+                0,
+                FLOW,
+                "success",
+                "User submitted a new password",
+                None,
+            ),
+            row(
+                "2",
+                "c",
+                1,
+                RESET,
+                "failure",
+                "FuzzyPolicyViolationInvalidPassword",
+                None,
+            ),
+        ]);
+        assert!(flow_only[0].completed && reset_only[0].completed);
+        assert!(!failed[0].completed);
+    }
+
+    /// Rows of one attempt carrying different client types, the earliest (by time) on row "c".
+    fn rows_with_client_types() -> Vec<Event> {
+        vec![
+            row(
+                "a",
+                "c",
+                5,
+                FLOW,
+                "success",
+                "User submitted a new password",
+                Some("Web"),
+            ),
+            row(
+                "b",
+                "c",
+                1,
+                FLOW,
+                "success",
+                "User was presented with verification options",
+                None,
+            ),
+            row(
+                "c",
+                "c",
+                3,
+                "Reset user password",
+                "success",
+                "",
+                Some("Logon"),
+            ),
+            row("d", "c", 9, RESET, "success", "", Some("MobileApp")),
+        ]
+    }
+
+    #[test]
+    fn client_type_is_the_earliest_non_empty_whatever_the_input_order() {
+        let mut events = rows_with_client_types();
+        for _ in 0..events.len() {
+            events.rotate_left(1);
+            let attempts = build(&events);
+            assert_eq!(attempts[0].client_type.as_deref(), Some("Logon"));
+            assert_eq!(attempts[0].channel, "login_screen");
+        }
+    }
+
+    #[test]
+    fn builders_that_saw_different_rows_merge_into_the_same_attempts() {
+        let mut events = rows_with_client_types();
+        events.push(row(
+            "e",
+            "x",
+            0,
+            "Reset password (by admin)",
+            "success",
+            "",
+            None,
+        ));
+        let whole = build(&events);
+        for split in 0..=events.len() {
+            let (mut first, mut second) = (AttemptBuilder::default(), AttemptBuilder::default());
+            events[..split]
+                .iter()
+                .for_each(|event| first.add(&event.view()));
+            events[split..]
+                .iter()
+                .for_each(|event| second.add(&event.view()));
+            second.merge(first);
+            assert_eq!(
+                rows(second.finish(&ChannelRules::builtin())),
+                whole,
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn unlock_rows_make_an_unlock_attempt() {
+        let attempts = build(&[
+            row(
+                "1",
+                "u",
+                0,
+                FLOW,
+                "success",
+                "User submitted their user ID",
+                None,
+            ),
+            row(
+                "2",
+                "u",
+                5,
+                "Unlock user account (self-service)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "3",
+                "u",
+                6,
+                FLOW,
+                "success",
+                "User successfully reset password",
+                None,
+            ),
+        ]);
+        assert_eq!(
+            (attempts[0].kind, attempts[0].completed),
+            (AttemptKind::Unlock, true)
+        );
+    }
+
+    #[test]
+    fn admin_resets_are_one_attempt_per_row() {
+        let attempts = build(&[
+            row(
+                "1",
+                "x",
+                0,
+                "Reset password (by admin)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "2",
+                "x",
+                1,
+                "Reset password (by admin)",
+                "failure",
+                "",
+                None,
+            ),
+        ]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| (a.id.as_str(), a.kind, a.channel.as_str(), a.completed))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("1", AttemptKind::Admin, "admin", true),
+                ("2", AttemptKind::Admin, "admin", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn self_service_attempts_get_a_funnel_a_network_and_an_ip_history() {
+        let with_ip = |mut event: Event, ip: &str| {
+            event.ip_address = Some(ip.into());
+            event
+        };
+        let attempts = build(&[
+            with_ip(
+                row(
+                    "1",
+                    "a",
+                    0,
+                    FLOW,
+                    "success",
+                    "User submitted their user ID",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row(
+                    "2",
+                    "a",
+                    1,
+                    FLOW,
+                    "failure",
+                    "User entered too many invalid mobile SMS codes and is blocked for 24 hours",
+                    None,
+                ),
+                "198.51.100.7",
+            ),
+            with_ip(
+                row("3", "b", 9, RESET, "success", "", None),
+                "2001:db8:1:2::3",
+            ),
+            with_ip(
+                row(
+                    "4",
+                    "c",
+                    5,
+                    "Reset password (by admin)",
+                    "success",
+                    "",
+                    None,
+                ),
+                "192.0.2.10",
+            ),
+        ]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.furthest_step.map(FunnelStep::as_str),
+                    a.final_state.map(FinalState::as_str),
+                    a.ip_network.as_deref(),
+                    a.new_ip_for_user,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("4", None, None, Some("192.0.2.0/24"), None),
+                (
+                    "a",
+                    Some("started"),
+                    Some("blocked"),
+                    Some("198.51.100.0/24"),
+                    None
+                ),
+                (
+                    "b",
+                    Some("completed"),
+                    Some("completed"),
+                    Some("2001:db8:1::/48"),
+                    Some(true)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_activities_never_make_attempts() {
+        let attempts = build(&[
+            row(
+                "1",
+                "b",
+                0,
+                "Blocked from self-service password reset",
+                "success",
+                "",
+                Some("Logon"),
+            ),
+            row(
+                "2",
+                "p",
+                0,
+                "Change password (self-service)",
+                "success",
+                "",
+                None,
+            ),
+            row(
+                "3",
+                "s",
+                0,
+                "Security info saved for self-service password reset",
+                "success",
+                "",
+                None,
+            ),
+            row("4", "d", 0, "Reset user password", "success", "", None),
+        ]);
+        assert!(attempts.is_empty());
+    }
+}
