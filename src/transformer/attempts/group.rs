@@ -39,9 +39,56 @@ pub(super) fn row_order(event: &EventView<'_>) -> RowOrder {
     }
 }
 
+/// The texts of a partition's groups, one after another in one buffer: a new group or value
+/// costs no allocation of its own, and the partition frees them all at once. A replaced value
+/// stays behind until then (a group replaces a value only when an earlier row brings one).
+#[derive(Default)]
+pub(super) struct Texts {
+    buffer: String,
+}
+
+/// Where a text is in its partition's [`Texts`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Text {
+    start: usize,
+    len: usize,
+}
+
+impl Texts {
+    pub(super) fn push(&mut self, text: &str) -> Text {
+        let start = self.buffer.len();
+        self.buffer.push_str(text);
+        Text {
+            start,
+            len: text.len(),
+        }
+    }
+
+    /// Pushes `text` lowercased.
+    fn push_lowercase(&mut self, text: &str) -> Text {
+        let start = self.buffer.len();
+        if text.is_ascii() {
+            self.buffer.extend(
+                text.bytes()
+                    .map(|byte| char::from(byte.to_ascii_lowercase())),
+            );
+        } else {
+            self.buffer.push_str(&text.to_lowercase());
+        }
+        Text {
+            start,
+            len: self.buffer.len() - start,
+        }
+    }
+
+    pub(super) fn get(&self, text: Text) -> &str {
+        &self.buffer[text.start..text.start + text.len]
+    }
+}
+
 /// The value of the earliest row that has one.
 struct Earliest {
-    best: Option<(RowOrder, Box<str>)>,
+    best: Option<(RowOrder, Text)>,
 }
 
 impl Earliest {
@@ -53,16 +100,24 @@ impl Earliest {
         self.best.as_ref().is_none_or(|(best, _)| order < best)
     }
 
-    fn offer(&mut self, order: RowOrder, value: Option<&str>) {
-        if let Some(value) = value
-            && self.is_before(&order)
+    /// Keeps `value` (pushed by `push`) if it comes from a row earlier than the one kept.
+    fn offer(&mut self, order: RowOrder, push: impl FnOnce() -> Option<Text>) {
+        if self.is_before(&order)
+            && let Some(value) = push()
         {
-            self.best = Some((order, value.into()));
+            self.best = Some((order, value));
         }
     }
 
-    fn get(&self) -> Option<(RowOrder, &str)> {
-        self.best.as_ref().map(|(order, value)| (*order, &**value))
+    fn get<'t>(&self, texts: &'t Texts) -> Option<(RowOrder, &'t str)> {
+        self.best.map(|(order, value)| (order, texts.get(value)))
+    }
+
+    /// Moves the value into other texts.
+    fn relocate(&mut self, from: &Texts, to: &mut Texts) {
+        if let Some((_, value)) = &mut self.best {
+            *value = to.push(from.get(*value));
+        }
     }
 }
 
@@ -121,9 +176,9 @@ pub(super) fn is_untimed(key: u64) -> bool {
     key >> 63 == 1
 }
 
-/// Everything known about one correlation id.
+/// Everything known about one correlation id; its texts are in its partition's [`Texts`].
 pub(super) struct Group {
-    pub(super) correlation_id: Box<str>,
+    pub(super) correlation_id: Text,
     /// The hash that placed the group in its partition.
     pub(super) hash: u64,
     keys: RowKeys,
@@ -144,9 +199,9 @@ pub(super) struct Group {
 }
 
 impl Group {
-    pub(super) fn new(correlation_id: &str, hash: u64) -> Self {
+    pub(super) fn new(correlation_id: &str, hash: u64, texts: &mut Texts) -> Self {
         Group {
-            correlation_id: correlation_id.into(),
+            correlation_id: texts.push(correlation_id),
             hash,
             keys: RowKeys::Few(Vec::new()),
             counted_rows: 0,
@@ -165,9 +220,9 @@ impl Group {
     }
 
     /// A group of a stored part.
-    pub(super) fn from_part(part: &AttemptPart<'_>, hash: u64) -> Self {
-        let mut group = Group::new(part.key, hash);
-        group.take_part(part);
+    pub(super) fn from_part(part: &AttemptPart<'_>, hash: u64, texts: &mut Texts) -> Self {
+        let mut group = Group::new(part.key, hash, texts);
+        group.take_part(part, texts);
         group
     }
 
@@ -177,7 +232,7 @@ impl Group {
     }
 
     /// Takes in one row with its key; `false` (and nothing changes) for a row seen before.
-    pub(super) fn add(&mut self, event: &EventView<'_>, key: u64) -> bool {
+    pub(super) fn add(&mut self, event: &EventView<'_>, key: u64, texts: &mut Texts) -> bool {
         if !self.keys.insert(key) {
             return false;
         }
@@ -200,28 +255,36 @@ impl Group {
         let order = row_order(event);
         self.funnel.add(event, || order);
         // Values are copied only when this row is the earliest so far to have one.
-        self.client_type.offer(order, event.client_type.as_deref());
-        self.user_agent.offer(order, event.user_agent.as_deref());
-        if self.user.is_before(&order) {
-            self.user.offer(order, user_of(event).as_deref());
-        }
-        self.ip_address.offer(order, event.ip_address.as_deref());
+        let mut push =
+            |value: &Option<Cow<'_, str>>| value.as_deref().map(|value| texts.push(value));
+        self.client_type.offer(order, || push(&event.client_type));
+        self.user_agent.offer(order, || push(&event.user_agent));
+        self.ip_address.offer(order, || push(&event.ip_address));
+        self.user.offer(order, || {
+            let (user, lowercase) = user_of(event)?;
+            Some(if lowercase {
+                texts.push_lowercase(user)
+            } else {
+                texts.push(user)
+            })
+        });
         true
     }
 
-    /// Takes in what another builder saw of the same correlation id; rows both saw count once.
-    pub(super) fn merge(&mut self, other: &Group) {
+    /// Takes in what another builder saw of the same correlation id (its texts in
+    /// `their_texts`); rows both saw count once.
+    pub(super) fn merge(&mut self, other: &Group, their_texts: &Texts, texts: &mut Texts) {
         for key in other.keys() {
             self.keys.insert(key);
         }
         let counted_rows = self.counted_rows + other.counted_rows;
-        self.take_part(&other.part());
+        self.take_part(&other.part(their_texts), texts);
         // The other's rows with keys are among `keys` now, not counted.
         self.counted_rows = counted_rows;
     }
 
     /// Takes in a part of the same correlation id made of other rows.
-    pub(super) fn take_part(&mut self, part: &AttemptPart<'_>) {
+    pub(super) fn take_part(&mut self, part: &AttemptPart<'_>, texts: &mut Texts) {
         self.counted_rows += part.rows;
         self.has_reset_row |= part.has_reset_row;
         self.has_unlock_row |= part.has_unlock_row;
@@ -235,7 +298,7 @@ impl Group {
             (&mut self.ip_address, part.ip_address),
         ] {
             if let Some((order, value)) = theirs {
-                mine.offer(order, Some(value));
+                mine.offer(order, || Some(texts.push(value)));
             }
         }
         self.funnel.merge(FunnelTracker {
@@ -243,6 +306,19 @@ impl Group {
             last_ending: part.last_ending,
             unrecognised_failure: part.unrecognised_failure,
         });
+    }
+
+    /// Moves the group's texts into other texts (the group moves to another partition).
+    pub(super) fn relocate(&mut self, from: &Texts, to: &mut Texts) {
+        self.correlation_id = to.push(from.get(self.correlation_id));
+        for value in [
+            &mut self.client_type,
+            &mut self.user_agent,
+            &mut self.user,
+            &mut self.ip_address,
+        ] {
+            value.relocate(from, to);
+        }
     }
 
     fn widen(&mut self, started: Option<DateTime<Utc>>, ended: Option<DateTime<Utc>>) {
@@ -263,10 +339,10 @@ impl Group {
         kind_of(self.has_reset_row, self.has_unlock_row)
     }
 
-    /// The group's state, borrowed.
-    pub(super) fn part(&self) -> AttemptPart<'_> {
+    /// The group's state, borrowed (its texts from `texts`).
+    pub(super) fn part<'t>(&self, texts: &'t Texts) -> AttemptPart<'t> {
         AttemptPart {
-            key: &self.correlation_id,
+            key: texts.get(self.correlation_id),
             admin: false,
             rows: self.keys.len() as u32 + self.counted_rows,
             has_reset_row: self.has_reset_row,
@@ -275,10 +351,10 @@ impl Group {
             unlock_completed: self.unlock_completed,
             started: self.started,
             ended: self.ended,
-            client_type: self.client_type.get(),
-            user_agent: self.user_agent.get(),
-            user: self.user.get(),
-            ip_address: self.ip_address.get(),
+            client_type: self.client_type.get(texts),
+            user_agent: self.user_agent.get(texts),
+            user: self.user.get(texts),
+            ip_address: self.ip_address.get(texts),
             furthest_step: self.funnel.furthest,
             last_ending: self.funnel.last_ending,
             unrecognised_failure: self.funnel.unrecognised_failure,
@@ -367,7 +443,13 @@ pub(super) fn admin_attempt(event: &EventView<'_>) -> Attempt {
         completed: is_success(event.result.as_deref()),
         started: event.time,
         ended: event.time,
-        user: user_of(event),
+        user: user_of(event).map(|(user, lowercase)| {
+            if lowercase {
+                user.to_lowercase()
+            } else {
+                user.to_owned()
+            }
+        }),
         ip_address: ip_address.map(str::to_owned),
         ip_network: ip_network.map(str::to_owned),
         rows: 1,
@@ -468,16 +550,15 @@ fn is_reset_succeeded_step(reason: Option<&str>) -> bool {
     })
 }
 
-/// The user an event is about: target UPN (lowercased), target id, initiator UPN, initiator id.
-fn user_of(event: &EventView<'_>) -> Option<String> {
-    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
-    event
-        .target_upn
-        .as_deref()
-        .map(str::to_lowercase)
-        .or_else(|| owned(&event.target_id))
-        .or_else(|| event.initiator_upn.as_deref().map(str::to_lowercase))
-        .or_else(|| owned(&event.initiator_id))
+/// The user an event is about: target UPN (lowercased), target id, initiator UPN (lowercased),
+/// initiator id; with whether it is to be lowercased.
+fn user_of<'e>(event: &'e EventView<'_>) -> Option<(&'e str, bool)> {
+    let upn = |field: &'e Option<Cow<'_, str>>| field.as_deref().map(|upn| (upn, true));
+    let id = |field: &'e Option<Cow<'_, str>>| field.as_deref().map(|id| (id, false));
+    upn(&event.target_upn)
+        .or_else(|| id(&event.target_id))
+        .or_else(|| upn(&event.initiator_upn))
+        .or_else(|| id(&event.initiator_id))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
 
 use self::group::{
-    AddressTexts, Group, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
+    AddressTexts, Group, Texts, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
 };
 use super::ip_history::mark_new_ips;
 use super::rules::ChannelRules;
@@ -77,10 +77,11 @@ impl AttemptBuilder {
                 let hash = GROUP_HASH.hash_one(correlation_id);
                 let partition = self.partition(hash);
                 match partition.find(correlation_id, hash) {
-                    Some(index) => partition.groups[index].add(event, key),
+                    Some(index) => partition.groups[index].add(event, key, &mut partition.texts),
                     None => {
-                        let mut group = Group::new(correlation_id, hash);
-                        group.add(event, key);
+                        let texts = &mut partition.texts;
+                        let mut group = Group::new(correlation_id, hash, texts);
+                        group.add(event, key, texts);
                         partition.insert(group);
                         true
                     }
@@ -98,20 +99,21 @@ impl AttemptBuilder {
         let hash = GROUP_HASH.hash_one(part.key);
         let partition = self.partition(hash);
         match partition.find(part.key, hash) {
-            Some(index) => partition.groups[index].take_part(part),
+            Some(index) => partition.groups[index].take_part(part, &mut partition.texts),
             None => {
-                partition.insert(Group::from_part(part, hash));
+                let group = Group::from_part(part, hash, &mut partition.texts);
+                partition.insert(group);
             }
         }
     }
 
     /// Every attempt part the builder knows: one per helpdesk reset and per correlation id.
     pub fn parts(&self) -> impl Iterator<Item = AttemptPart<'_>> {
-        let groups = self.partitions.iter().flat_map(|p| &p.groups);
-        self.admin
-            .iter()
-            .map(admin_part)
-            .chain(groups.map(Group::part))
+        let groups = self.partitions.iter().flat_map(|partition| {
+            let texts = &partition.texts;
+            partition.groups.iter().map(|group| group.part(texts))
+        });
+        self.admin.iter().map(admin_part).chain(groups)
     }
 
     /// The partition of a correlation id's hash.
@@ -189,8 +191,8 @@ impl AttemptBuilder {
                         let groups = partition.by_id();
                         let mut columns = AttemptColumns::with_capacity(groups.len());
                         for group in groups {
-                            if let Some(attempt) = attempt_of(&group.part(), classifier, addresses)
-                            {
+                            let part = group.part(&partition.texts);
+                            if let Some(attempt) = attempt_of(&part, classifier, addresses) {
                                 columns.push(attempt);
                             }
                         }
@@ -271,15 +273,16 @@ struct Partition {
     /// Indexes into `groups`, by the hash of the correlation id.
     table: HashTable<usize>,
     groups: Vec<Group>,
+    texts: Texts,
 }
 
 impl Partition {
     /// The index of the group of a correlation id, if it has one.
     fn find(&self, correlation_id: &str, hash: u64) -> Option<usize> {
-        let groups = &self.groups;
+        let (groups, texts) = (&self.groups, &self.texts);
         self.table
             .find(hash, |&index| {
-                *groups[index].correlation_id == *correlation_id
+                texts.get(groups[index].correlation_id) == correlation_id
             })
             .copied()
     }
@@ -298,7 +301,8 @@ impl Partition {
             .iter()
             .filter(|group| group.kind().is_some())
             .collect();
-        groups.sort_unstable_by(|a, b| a.correlation_id.cmp(&b.correlation_id));
+        let id = |group: &Group| self.texts.get(group.correlation_id);
+        groups.sort_unstable_by(|a, b| id(a).cmp(id(b)));
         groups
     }
 
@@ -307,10 +311,14 @@ impl Partition {
         if self.groups.len() < other.groups.len() {
             std::mem::swap(&mut self, &mut other);
         }
-        for group in other.groups {
-            match self.find(&group.correlation_id, group.hash) {
-                Some(index) => self.groups[index].merge(&group),
-                None => self.insert(group),
+        for mut group in other.groups {
+            let correlation_id = other.texts.get(group.correlation_id);
+            match self.find(correlation_id, group.hash) {
+                Some(index) => self.groups[index].merge(&group, &other.texts, &mut self.texts),
+                None => {
+                    group.relocate(&other.texts, &mut self.texts);
+                    self.insert(group);
+                }
             }
         }
         self
