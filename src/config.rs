@@ -43,21 +43,23 @@ pub struct Query {
     /// Whether the `events` table must be built: only a user's SQL may read it; the built-in
     /// reports read attempts, which the parallel path builds without keeping events.
     pub needs_events: bool,
+    /// Whether the query (or its total or appendix) may read `attempts.new_ip_for_user`.
+    pub needs_new_ips: bool,
 }
 
 impl Query {
     /// A built-in report, with the notes its parameters call for.
     pub fn builtin(report: &Report, params: &Parameters) -> Self {
+        let appendix = report.appendix.and_then(queries::find);
+        let reads_new_ips = |report: &Report| report.reads_column(attempt_columns::NEW_IP_FOR_USER);
         Query {
             name: report.name.to_owned(),
             sql: report.sql.to_owned(),
             total_sql: report.total_sql.map(str::to_owned),
-            appendix_sql: report
-                .appendix
-                .and_then(queries::find)
-                .map(|appendix| appendix.sql.to_owned()),
+            appendix_sql: appendix.map(|appendix| appendix.sql.to_owned()),
             notes: params.notes_for(report.name),
             needs_events: false,
+            needs_new_ips: reads_new_ips(report) || appendix.is_some_and(reads_new_ips),
         }
     }
 }
@@ -70,6 +72,9 @@ pub struct ReportSettings {
     pub working_hours: WorkingHours,
     pub params: Parameters,
     pub pseudonyms: Option<Pseudonymizer>,
+    /// Whether attempts get their `new_ip_for_user` flags, which take a pass over every
+    /// attempt: only when a report to be written may read them.
+    pub new_ips: bool,
 }
 
 impl Default for ReportSettings {
@@ -193,6 +198,7 @@ impl ReportSettings {
             working_hours,
             params,
             pseudonyms: pseudonymizer(privacy)?,
+            new_ips: true,
         })
     }
 }
@@ -258,7 +264,7 @@ pub struct ReportConfig {
 impl ReportConfig {
     pub fn from_args(args: ReportArgs, now: DateTime<Utc>) -> Result<Self, Error> {
         let rules = load_rules(args.selection.channels.as_deref())?;
-        let settings = ReportSettings::from_args(&args.analysis, &args.privacy)?;
+        let mut settings = ReportSettings::from_args(&args.analysis, &args.privacy)?;
         let query = match &args.query {
             Some(path) => Query {
                 name: path.file_stem().map_or_else(
@@ -270,6 +276,7 @@ impl ReportConfig {
                 appendix_sql: None,
                 notes: Vec::new(),
                 needs_events: true,
+                needs_new_ips: true,
             },
             None => {
                 let report = queries::find(&args.report).ok_or_else(|| {
@@ -292,6 +299,8 @@ impl ReportConfig {
                 .and_then(Format::from_extension)
                 .unwrap_or(Format::Table),
         };
+        // --all and the HTML page write every report.
+        settings.new_ips = args.all || format == Format::Html || query.needs_new_ips;
         if format == Format::Html && args.query.is_some() {
             return Err(Error::Usage(
                 "--format html is one page of the built-in reports: it cannot show --query".into(),

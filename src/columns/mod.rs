@@ -20,7 +20,7 @@ use polars::prelude::*;
 
 pub use attempts::{AttemptColumns, attempt_columns, attempts_frame, attempts_from_frame};
 pub use events::{VIEW_COLUMNS, events_frame, events_from_frame, for_each_view};
-pub use parts::{is_parts_table, part_keys, parts_frame, parts_from_frame};
+pub use parts::{for_each_part, is_parts_table, part_keys, parts_frame};
 
 pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     Column::new(name.into(), values.collect::<Vec<_>>())

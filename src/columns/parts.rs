@@ -7,7 +7,7 @@
 //! of another shape (a column missing, of another type) is an error for the reader, never a
 //! guess.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use polars::prelude::*;
 
 use super::{nanos_of, time_nanos, utc_times};
@@ -165,59 +165,84 @@ pub fn part_keys(frame: &DataFrame) -> PolarsResult<Vec<Option<&str>>> {
         .collect())
 }
 
-/// The parts of a parts table (as [`parts_frame`] writes it), borrowing its texts; all of
-/// them, or an error.
-pub fn parts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<AttemptPart<'_>>> {
-    let texts = |name: &str| -> PolarsResult<Vec<Option<&str>>> {
-        Ok(frame.column(name)?.str()?.iter().collect())
-    };
-    let flags = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(frame
-            .column(name)?
-            .bool()?
+/// The columns of a text kept with the order of its row, as read.
+struct OrderedColumns<'a> {
+    values: &'a StringChunked,
+    times: Int64Chunked,
+    ties: &'a UInt64Chunked,
+}
+
+impl<'a> OrderedColumns<'a> {
+    fn of(frame: &'a DataFrame, name: &str) -> PolarsResult<Self> {
+        Ok(OrderedColumns {
+            values: frame.column(name)?.str()?,
+            times: time_nanos(frame.column(&format!("{name}_time"))?)?,
+            ties: frame.column(&format!("{name}_tie"))?.u64()?,
+        })
+    }
+
+    /// Each row's value with the order of its row; the time is null for a row without one.
+    fn iter(&self) -> impl Iterator<Item = Option<(RowOrder, &'a str)>> + '_ {
+        let times = self
+            .times
             .iter()
-            .map(Option::unwrap_or_default)
-            .collect())
-    };
-    let times = |name: &str| -> PolarsResult<Vec<Option<DateTime<Utc>>>> {
-        Ok(time_nanos(frame.column(name)?)?
+            .map(|nanos| nanos.map(DateTime::from_timestamp_nanos));
+        self.values
             .iter()
-            .map(|nanos| nanos.map(DateTime::from_timestamp_nanos))
-            .collect())
-    };
-    // A value with the order of its row; the time is null for a row without one.
-    let ordered = |name: &str| -> PolarsResult<Vec<Option<(RowOrder, &str)>>> {
-        let values = texts(name)?;
-        let times = times(&format!("{name}_time"))?;
-        let ties: Vec<Option<u64>> = frame
-            .column(&format!("{name}_tie"))?
-            .u64()?
-            .iter()
-            .collect();
-        Ok(values
-            .into_iter()
             .zip(times)
-            .zip(ties)
+            .zip(self.ties.iter())
             .map(|((value, time), tie)| Some((RowOrder { time, tie: tie? }, value?)))
-            .collect())
-    };
-    let keys = texts(KEY)?;
-    let (admin, has_reset_row, has_unlock_row) =
-        (flags(ADMIN)?, flags(HAS_RESET_ROW)?, flags(HAS_UNLOCK_ROW)?);
+    }
+}
+
+/// The next value of a column.
+fn next<T>(column: &mut impl Iterator<Item = Option<T>>) -> Option<T> {
+    column.next().flatten()
+}
+
+/// Hands every part of a parts table (as [`parts_frame`] writes it) to `each`, in order,
+/// borrowing its texts; an error for a table of another shape or a name it does not know.
+pub fn for_each_part<'a>(
+    frame: &'a DataFrame,
+    mut each: impl FnMut(AttemptPart<'a>),
+) -> PolarsResult<()> {
+    let texts = |name: &str| frame.column(name)?.str();
+    let flags = |name: &str| frame.column(name)?.bool();
+    let times = |name: &str| time_nanos(frame.column(name)?);
+    let (keys, admin, rows) = (texts(KEY)?, flags(ADMIN)?, frame.column(ROWS)?.u32()?);
+    let (has_reset_row, has_unlock_row) = (flags(HAS_RESET_ROW)?, flags(HAS_UNLOCK_ROW)?);
     let (reset_completed, unlock_completed, unrecognised_failure) = (
         flags(RESET_COMPLETED)?,
         flags(UNLOCK_COMPLETED)?,
         flags(UNRECOGNISED_FAILURE)?,
     );
-    let rows: Vec<Option<u32>> = frame.column(ROWS)?.u32()?.iter().collect();
     let (started, ended) = (times(STARTED)?, times(ENDED)?);
+    let ordered = |name: &str| OrderedColumns::of(frame, name);
     let (client_types, user_agents) = (ordered(CLIENT_TYPE)?, ordered(USER_AGENT)?);
     let (users, ip_addresses) = (ordered(USER)?, ordered(IP_ADDRESS)?);
-    let steps = texts(FURTHEST_STEP)?;
-    let endings = ordered(LAST_ENDING)?;
-    let mut parts = Vec::with_capacity(frame.height());
-    for row in 0..frame.height() {
-        let last_ending = match endings[row] {
+    let (steps, endings) = (texts(FURTHEST_STEP)?, ordered(LAST_ENDING)?);
+
+    let time = |nanos: Option<i64>| nanos.map(DateTime::from_timestamp_nanos);
+    let (mut keys, mut admin, mut rows) = (keys.iter(), admin.iter(), rows.iter());
+    let (mut has_reset_row, mut has_unlock_row) = (has_reset_row.iter(), has_unlock_row.iter());
+    let (mut reset_completed, mut unlock_completed, mut unrecognised_failure) = (
+        reset_completed.iter(),
+        unlock_completed.iter(),
+        unrecognised_failure.iter(),
+    );
+    let (mut started, mut ended) = (started.iter(), ended.iter());
+    let (mut client_types, mut user_agents) = (client_types.iter(), user_agents.iter());
+    let (mut users, mut ip_addresses) = (users.iter(), ip_addresses.iter());
+    let (mut steps, mut endings) = (steps.iter(), endings.iter());
+    for _ in 0..frame.height() {
+        let furthest_step = match next(&mut steps) {
+            Some(name) => Some(
+                FunnelStep::from_name(name)
+                    .ok_or_else(|| polars_err!(ComputeError: "no funnel step `{name}`"))?,
+            ),
+            None => None,
+        };
+        let last_ending = match next(&mut endings) {
             Some((order, name)) => Some((
                 order,
                 FinalState::from_name(name)
@@ -225,38 +250,32 @@ pub fn parts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<AttemptPart<'_>>>
             )),
             None => None,
         };
-        parts.push(AttemptPart {
-            key: keys[row].unwrap_or_default(),
-            admin: admin[row],
-            rows: rows[row].unwrap_or_default(),
-            has_reset_row: has_reset_row[row],
-            has_unlock_row: has_unlock_row[row],
-            reset_completed: reset_completed[row],
-            unlock_completed: unlock_completed[row],
-            started: started[row],
-            ended: ended[row],
-            client_type: client_types[row],
-            user_agent: user_agents[row],
-            user: users[row],
-            ip_address: ip_addresses[row],
-            furthest_step: match steps[row] {
-                Some(name) => Some(
-                    FunnelStep::from_name(name)
-                        .ok_or_else(|| polars_err!(ComputeError: "no funnel step `{name}`"))?,
-                ),
-                None => None,
-            },
+        each(AttemptPart {
+            key: next(&mut keys).unwrap_or_default(),
+            admin: next(&mut admin).unwrap_or_default(),
+            rows: next(&mut rows).unwrap_or_default(),
+            has_reset_row: next(&mut has_reset_row).unwrap_or_default(),
+            has_unlock_row: next(&mut has_unlock_row).unwrap_or_default(),
+            reset_completed: next(&mut reset_completed).unwrap_or_default(),
+            unlock_completed: next(&mut unlock_completed).unwrap_or_default(),
+            started: time(next(&mut started)),
+            ended: time(next(&mut ended)),
+            client_type: next(&mut client_types),
+            user_agent: next(&mut user_agents),
+            user: next(&mut users),
+            ip_address: next(&mut ip_addresses),
+            furthest_step,
             last_ending,
-            unrecognised_failure: unrecognised_failure[row],
+            unrecognised_failure: next(&mut unrecognised_failure).unwrap_or_default(),
         });
     }
-    Ok(parts)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn parts_survive_the_round_trip_through_a_frame() {
@@ -300,7 +319,9 @@ mod tests {
             ..reset
         };
         let frame = parts_frame([reset, admin].into_iter()).unwrap();
-        assert_eq!(parts_from_frame(&frame).unwrap(), [reset, admin]);
+        let mut parts = Vec::new();
+        for_each_part(&frame, |part| parts.push(part)).unwrap();
+        assert_eq!(parts, [reset, admin]);
     }
 
     #[test]
@@ -309,7 +330,7 @@ mod tests {
         assert!(is_parts_table(&frame).unwrap());
         let without_ties = frame.drop("user_tie").unwrap();
         assert!(!is_parts_table(&without_ties).unwrap());
-        assert!(parts_from_frame(&without_ties).is_err());
+        assert!(for_each_part(&without_ties, drop).is_err());
         let mut renamed = frame.clone();
         renamed.rename("rows", "row_count".into()).unwrap();
         assert!(!is_parts_table(&renamed).unwrap());

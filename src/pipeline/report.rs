@@ -22,6 +22,7 @@ use crate::store::Store;
 use crate::transformer::attempts::{AttemptBuilder, attempts_of_parts, build_attempts};
 use crate::transformer::calendar::{calendar_days, place};
 use crate::transformer::event::{normalize, normalize_view};
+use crate::transformer::ip_history::mark_new_ips;
 use crate::transformer::rules::ChannelRules;
 use polars::prelude::DataFrame;
 
@@ -286,6 +287,10 @@ fn assemble(
     settings: &ReportSettings,
 ) -> Result<Tables, Error> {
     let start = std::time::Instant::now();
+    if settings.new_ips {
+        // Against every attempt read, before the window cuts them.
+        mark_new_ips(&mut attempts).map_err(attempts_error)?;
+    }
     window
         .apply(&mut events, &mut attempts)
         .map_err(attempts_error)?;
@@ -304,11 +309,16 @@ fn assemble(
             .map_err(attempts_error)?;
     }
     let days = calendar_days(span, &settings.calendar);
-    info!(
-        "{} events, {} attempts in the report window",
-        events.len(),
-        attempts.height()
-    );
+    // Reports that query no `events` table are built without them.
+    if events.is_empty() {
+        info!("{} attempts in the report window", attempts.height());
+    } else {
+        info!(
+            "{} events, {} attempts in the report window",
+            events.len(),
+            attempts.height()
+        );
+    }
     let table = |table, result: polars::error::PolarsResult<_>| {
         result.map_err(|source| ReportError::Table { table, source })
     };

@@ -20,6 +20,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether the report (or its total) may read `column` of a base table: it names the
+    /// column, or one of the reports before it that may read it.
+    pub fn reads_column(&self, column: &str) -> bool {
+        let before = REPORTS
+            .iter()
+            .position(|report| report.name == self.name)
+            .map_or(REPORTS, |at| &REPORTS[..at]);
+        [Some(self.sql), self.total_sql]
+            .into_iter()
+            .flatten()
+            .any(|sql| reads_through(sql, column, before))
+    }
+
     /// The first line of the SQL's header comment, without the report name.
     pub fn summary(&self) -> &'static str {
         let first = self
@@ -141,6 +154,50 @@ impl Tables {
     }
 }
 
+/// Whether `sql` may read `column` of a base table: it names the column, or one of `reports`
+/// that may read it.
+fn reads_through(sql: &str, column: &str, reports: &[Report]) -> bool {
+    let code = without_comments_and_strings(sql);
+    names(&code, column)
+        || reports.iter().enumerate().any(|(at, report)| {
+            names(&code, report.name) && reads_through(report.sql, column, &reports[..at])
+        })
+}
+
+/// `sql` with its comments and string literals blanked out: what is left names tables and
+/// columns. Quoted identifiers stay.
+fn without_comments_and_strings(sql: &str) -> String {
+    let mut code = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(['-', '/', '\'']) {
+        code.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let skipped = if tail.starts_with("--") {
+            tail.find('\n').unwrap_or(tail.len())
+        } else if tail.starts_with("/*") {
+            tail[2..].find("*/").map_or(tail.len(), |end| end + 4)
+        } else if tail.starts_with('\'') {
+            // '' inside a literal is a quote: the literal goes on after it.
+            let mut end = 1;
+            loop {
+                match tail[end..].find('\'') {
+                    Some(quote) if tail[end + quote + 1..].starts_with('\'') => end += quote + 2,
+                    Some(quote) => break end + quote + 1,
+                    None => break tail.len(),
+                }
+            }
+        } else {
+            code.push_str(&tail[..1]);
+            rest = &tail[1..];
+            continue;
+        };
+        code.push(' ');
+        rest = &tail[skipped..];
+    }
+    code.push_str(rest);
+    code
+}
+
 /// Whether `sql` holds `name` as a word (ignoring case), as a table name would be.
 fn names(sql: &str, name: &str) -> bool {
     let is_word = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
@@ -157,6 +214,51 @@ fn names(sql: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_and_strings_read_no_column() {
+        let sql = "SELECT a -- new_ip_for_user\n, 'new_ip_for_user', 'it''s new_ip_for_user' /* new_ip_for_user */ FROM t";
+        let code = without_comments_and_strings(sql);
+        assert!(
+            code.starts_with("SELECT a ") && code.ends_with(" FROM t"),
+            "{code}"
+        );
+        assert!(!code.contains("new_ip") && !code.contains('\''), "{code}");
+        assert!(!reads_through(sql, "new_ip_for_user", REPORTS));
+        assert!(reads_through(
+            "SELECT \"new_ip_for_user\" FROM attempts",
+            "new_ip_for_user",
+            REPORTS
+        ));
+        assert!(reads_through(
+            "SELECT a - b, c/d FROM x WHERE new_ip_for_user",
+            "new_ip_for_user",
+            REPORTS
+        ));
+    }
+
+    #[test]
+    fn only_the_reports_that_read_new_ip_flags_ask_for_them() {
+        let reading: Vec<&str> = REPORTS
+            .iter()
+            .filter(|report| report.reads_column("new_ip_for_user"))
+            .map(|report| report.name)
+            .collect();
+        // `ips` reads them; `summary` builds on `ips`.
+        assert_eq!(reading, ["ips", "summary"]);
+        assert!(reads_through(
+            "SELECT * FROM ips",
+            "new_ip_for_user",
+            REPORTS
+        ));
+        assert!(!reads_through(
+            "SELECT * FROM channels",
+            "new_ip_for_user",
+            REPORTS
+        ));
+        // Its own SQL names `users` and `ips` as column aliases, which a user's SQL might not.
+        assert!(reads_through(REPORTS[0].sql, "new_ip_for_user", REPORTS));
+    }
 
     #[test]
     fn report_names_are_found_as_words_only() {

@@ -484,7 +484,10 @@ fn read_parquet(path: &Path, columns: Option<Vec<String>>) -> PolarsResult<DataF
         error: err.into(),
         msg: None,
     })?;
-    ParquetReader::new(file).with_columns(columns).finish()
+    ParquetReader::new(file)
+        .with_columns(columns)
+        .read_parallel(ParallelStrategy::None)
+        .finish()
 }
 
 /// Gzip-compressed NDJSON, one record a line. A record's line breaks (only possible between JSON

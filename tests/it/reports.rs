@@ -555,3 +555,35 @@ fn the_terminal_table_shows_the_assumptions_and_the_rollout_comparison() {
         "{csv}"
     );
 }
+
+/// A report alone computes only what it reads (the new-IP flags only for the reports that read
+/// them); `--all` computes everything. Every report must come out the same both ways.
+#[test]
+fn every_report_alone_equals_its_file_of_all_reports() {
+    let input = sample("audit.ndjson");
+    let input = input.to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    run_ok(&["report", "--input", input, "--all", "--out", dir, "--quiet"]);
+    for report in ssprlens::reporter::queries::REPORTS {
+        let alone = run_ok(&[
+            "report",
+            "--input",
+            input,
+            "--report",
+            report.name,
+            "--format",
+            "csv",
+            "--quiet",
+        ]);
+        let of_all = std::fs::read_to_string(out.path().join(format!("{}.csv", report.name)))
+            .unwrap_or_else(|err| panic!("{}.csv of --all: {err}", report.name));
+        assert_eq!(alone, of_all, "{}", report.name);
+    }
+    // The flags matter on this input: without them `ips` would differ.
+    let ips = std::fs::read_to_string(out.path().join("ips.csv")).unwrap();
+    assert!(
+        csv_rows(&ips).iter().any(|row| row["new_for_user"] != "0"),
+        "{ips}"
+    );
+}

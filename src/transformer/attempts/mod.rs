@@ -32,9 +32,8 @@ use rayon::prelude::*;
 use self::group::{
     AddressTexts, Group, Texts, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
 };
-use super::ip_history::mark_new_ips;
 use super::rules::ChannelRules;
-use crate::columns::{AttemptColumns, attempts_frame, part_keys, parts_from_frame};
+use crate::columns::{AttemptColumns, attempts_frame, for_each_part, part_keys};
 use crate::model::{ActivityKind, Attempt, AttemptPart, Event, EventView};
 
 /// How many partitions a builder spreads correlation ids over.
@@ -167,9 +166,10 @@ impl AttemptBuilder {
         merged
     }
 
-    /// The `attempts` table, without its calendar columns (see [`super::calendar::place`]). Its
-    /// rows come in a fixed order: helpdesk resets by id, then the other attempts partition by
-    /// partition, by id within each; every core builds the shares of partitions in turn.
+    /// The `attempts` table, without its calendar columns (see [`super::calendar::place`]) and
+    /// new-IP flags ([`super::ip_history`]). Its rows come in a fixed order: helpdesk resets by
+    /// id, then the other attempts partition by partition, by id within each; every core builds
+    /// the shares of partitions in turn.
     pub fn finish(self, rules: &ChannelRules) -> PolarsResult<DataFrame> {
         table_of(self.shares(rules)?)
     }
@@ -208,7 +208,7 @@ impl AttemptBuilder {
 }
 
 /// The `attempts` table of parts tables (see [`crate::columns::parts_frame`]), without its
-/// calendar columns. The parts of a correlation id found more than once merge; every other part
+/// calendar columns and new-IP flags. The parts of a correlation id found more than once merge; every other part
 /// is an attempt as it is. Rows come in a fixed order: the parts tables' in turn, then the
 /// merged ones as [`AttemptBuilder::finish`] orders them.
 pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsResult<DataFrame> {
@@ -237,16 +237,16 @@ pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsRe
         .map_init(
             || (rules.classifier(), AddressTexts::default()),
             |(classifier, addresses), (table, repeated)| {
-                let parts = parts_from_frame(table)?;
-                let mut columns = AttemptColumns::with_capacity(parts.len());
+                let mut columns = AttemptColumns::with_capacity(table.height());
                 let mut merging = AttemptBuilder::default();
-                for (part, repeated) in parts.iter().zip(repeated) {
-                    if *repeated {
-                        merging.add_part(part);
-                    } else if let Some(attempt) = attempt_of(part, classifier, addresses) {
+                let mut repeated = repeated.iter();
+                for_each_part(table, |part| {
+                    if repeated.next() == Some(&true) {
+                        merging.add_part(&part);
+                    } else if let Some(attempt) = attempt_of(&part, classifier, addresses) {
                         columns.push(attempt);
                     }
-                }
+                })?;
                 Ok((columns.finish()?, merging))
             },
         )
@@ -257,13 +257,12 @@ pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsRe
     table_of(shares)
 }
 
-/// The `attempts` table of its shares, with the flags that need every attempt.
+/// The `attempts` table of its shares.
 fn table_of(shares: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     let mut table = attempts_frame(&[])?;
     for share in shares {
         table.vstack_mut_owned(share)?;
     }
-    mark_new_ips(&mut table)?;
     Ok(table)
 }
 
@@ -608,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn self_service_attempts_get_a_funnel_a_network_and_an_ip_history() {
+    fn self_service_attempts_get_a_funnel_and_a_network() {
         let with_ip = |mut event: Event, ip: &str| {
             event.ip_address = Some(ip.into());
             event
@@ -663,30 +662,29 @@ mod tests {
                     a.furthest_step.map(FunnelStep::as_str),
                     a.final_state.map(FinalState::as_str),
                     a.ip_network.as_deref(),
-                    a.new_ip_for_user,
                 )
             })
             .collect();
         assert_eq!(
             summary,
             vec![
-                ("4", None, None, Some("192.0.2.0/24"), None),
+                ("4", None, None, Some("192.0.2.0/24")),
                 (
                     "a",
                     Some("started"),
                     Some("blocked"),
-                    Some("198.51.100.0/24"),
-                    None
+                    Some("198.51.100.0/24")
                 ),
                 (
                     "b",
                     Some("completed"),
                     Some("completed"),
-                    Some("2001:db8:1::/48"),
-                    Some(true)
+                    Some("2001:db8:1::/48")
                 ),
             ]
         );
+        // The new-IP flags are the report's to set (`ip_history`), for the reports that read them.
+        assert!(attempts.iter().all(|a| a.new_ip_for_user.is_none()));
     }
 
     #[test]
