@@ -4,7 +4,7 @@
     python3 scripts/bench.py [--attempts 100000] [--runs 5] [--dir target/bench]
 
 Generates the input once with the repository's deterministic generator (scripts/generate.py big), builds the
-release binary, then runs each job --runs times and prints the medians. The jobs:
+release binary, then runs the jobs in turn, --runs rounds, and prints the medians. The jobs:
   duckdb        scripts/duckdb_channels.py on the NDJSON (hand-written SQL over read_ndjson): the complete query,
                 which reads both spellings of the fields and finds the true counts, and --graph-only, one scan
                 of the camelCase spelling alone (counts short of the truth; the fastest DuckDB gets here)
@@ -27,17 +27,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(command, runs, stdout=subprocess.DEVNULL):
-    """Medians of (wall s, cpu s, peak RSS MiB) over `runs` runs, and the last run's output."""
-    samples, output = [], b""
+def run_once(command):
+    """(wall s, cpu s, peak RSS MiB) of one run, and its output."""
+    with tempfile.NamedTemporaryFile() as report:
+        result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %U %S %M"] + command,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
+        wall, user, system, rss_kib = Path(report.name).read_text().split()[-4:]
+    return (float(wall), float(user) + float(system), int(rss_kib) / 1024), result.stdout
+
+
+def measure(jobs, runs):
+    """Medians of (wall s, cpu s, peak RSS MiB) of every job, and its last output. The jobs take turns, run after
+    run, so that a slow spell of the machine falls on all of them alike."""
+    samples = {name: [] for name in jobs}
+    outputs = {}
     for _ in range(runs):
-        with tempfile.NamedTemporaryFile() as report:
-            result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %U %S %M"] + command,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
-            wall, user, system, rss_kib = Path(report.name).read_text().split()[-4:]
-        samples.append((float(wall), float(user) + float(system), int(rss_kib) / 1024))
-        output = result.stdout
-    return tuple(statistics.median(column) for column in zip(*samples)), output
+        for name, command in jobs.items():
+            sample, outputs[name] = run_once(command)
+            samples[name].append(sample)
+    medians = {name: tuple(statistics.median(column) for column in zip(*taken)) for name, taken in samples.items()}
+    return medians, outputs
 
 
 def ssprlens_counts(csv_text):
@@ -79,9 +88,8 @@ def main():
         "ssprlens gzip": [binary, "report", "--input", str(big_gz), "--report", "channels", "--format", "csv", "-q"],
         "ssprlens store": [binary, "report", "--store", str(store), "--report", "channels", "--format", "csv", "-q"],
     }
-    results = {}
-    for name, command in jobs.items():
-        results[name], output = measure(command, args.runs, stdout=subprocess.PIPE)
+    results, outputs = measure(jobs, args.runs)
+    for name, output in outputs.items():
         if name.startswith("ssprlens"):
             counts = ssprlens_counts(output)
         elif name.startswith("duckdb"):

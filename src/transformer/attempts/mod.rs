@@ -20,7 +20,7 @@
 
 mod group;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
@@ -208,28 +208,15 @@ impl AttemptBuilder {
 }
 
 /// The `attempts` table of parts tables (see [`crate::columns::parts_frame`]), without its
-/// calendar columns and new-IP flags. The parts of a correlation id found more than once merge; every other part
-/// is an attempt as it is. Rows come in a fixed order: the parts tables' in turn, then the
-/// merged ones as [`AttemptBuilder::finish`] orders them.
+/// calendar columns and new-IP flags. The parts of a correlation id found more than once
+/// merge; every other part is an attempt as it is. Rows come in a fixed order: the parts
+/// tables' in turn, then the merged ones as [`AttemptBuilder::finish`] orders them.
 pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsResult<DataFrame> {
     let keys: Vec<Vec<Option<&str>>> = tables
         .iter()
         .map(|table| part_keys(table))
         .collect::<PolarsResult<_>>()?;
-    // Marks the parts of correlation ids found more than once.
-    let mut repeated: Vec<Vec<bool>> = keys.iter().map(|keys| vec![false; keys.len()]).collect();
-    let mut first_part: HashMap<&str, (usize, usize), FixedState> =
-        HashMap::with_capacity_and_hasher(keys.iter().map(Vec::len).sum(), GROUP_HASH);
-    for (table, keys) in keys.iter().enumerate() {
-        for (row, key) in keys.iter().enumerate() {
-            let Some(key) = key else { continue };
-            let first = *first_part.entry(key).or_insert((table, row));
-            if first != (table, row) {
-                repeated[first.0][first.1] = true;
-                repeated[table][row] = true;
-            }
-        }
-    }
+    let repeated = repeated_parts(&keys);
     // Every table's share of the attempts, and its repeated parts, which merge.
     let (mut shares, repeated_parts): (Vec<DataFrame>, Vec<AttemptBuilder>) = tables
         .par_iter()
@@ -255,6 +242,39 @@ pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsRe
         .unzip();
     shares.extend(AttemptBuilder::merge_all(repeated_parts).shares(rules)?);
     table_of(shares)
+}
+
+/// Marks the parts (by table and row) of the correlation ids found more than once. Every
+/// key's hash goes with its place into one list, sorted: equal keys lie side by side, and the
+/// keys of one hash are compared.
+fn repeated_parts(keys: &[Vec<Option<&str>>]) -> Vec<Vec<bool>> {
+    let mut places: Vec<(u64, usize, usize)> = keys
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(table, keys)| {
+            keys.iter()
+                .enumerate()
+                .filter_map(move |(row, key)| Some((GROUP_HASH.hash_one((*key)?), table, row)))
+        })
+        .collect();
+    places.par_sort_unstable();
+    let mut repeated: Vec<Vec<bool>> = keys.iter().map(|keys| vec![false; keys.len()]).collect();
+    let key = |&(_, table, row): &(u64, usize, usize)| keys[table][row];
+    for same_hash in places.chunk_by(|a, b| a.0 == b.0) {
+        if same_hash.len() < 2 {
+            continue;
+        }
+        let mut same_hash = same_hash.to_vec();
+        same_hash.sort_unstable_by_key(key);
+        for pair in same_hash.windows(2) {
+            if key(&pair[0]) == key(&pair[1]) {
+                for &(_, table, row) in pair {
+                    repeated[table][row] = true;
+                }
+            }
+        }
+    }
+    repeated
 }
 
 /// The `attempts` table of its shares.
@@ -370,6 +390,25 @@ mod tests {
 
     fn build(events: &[Event]) -> Vec<Attempt> {
         attempts_of(events, &ChannelRules::builtin())
+    }
+
+    #[test]
+    fn parts_of_a_key_found_twice_are_marked_in_every_table() {
+        let keys = vec![
+            vec![Some("a"), Some("b"), Some("a"), None],
+            vec![None, Some("b"), Some("c")],
+            vec![],
+            vec![Some("d"), None],
+        ];
+        assert_eq!(
+            repeated_parts(&keys),
+            vec![
+                vec![true, true, true, false],
+                vec![false, true, false],
+                vec![],
+                vec![false, false],
+            ]
+        );
     }
 
     #[test]
