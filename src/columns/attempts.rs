@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 
-use super::{nanos_of, time_nanos, utc_times};
+use super::{nanos_of, owned_texts, time_nanos, utc_times};
 use crate::model::{Attempt, AttemptKind, AttemptView, FinalState, FunnelStep, LocalPlacement};
 
 /// The columns of the `attempts` table, in order.
@@ -132,14 +132,7 @@ pub fn attempts_frame(attempts: &[Attempt]) -> PolarsResult<DataFrame> {
 /// The rows of an `attempts` table.
 pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
     use attempt_columns::*;
-    let texts = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_owned))
-            .collect())
-    };
+    let texts = |name: &str| owned_texts(frame, name);
     let flags = |name: &str| -> PolarsResult<Vec<Option<bool>>> {
         Ok(frame.column(name)?.bool()?.iter().collect())
     };

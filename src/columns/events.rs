@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use chrono::DateTime;
 use polars::prelude::*;
 
-use super::{text, times};
+use super::{owned_texts, text, times};
 use crate::model::{ActivityKind, Event, EventExtras, EventView};
 
 fn details_json(details: &[(String, String)]) -> String {
@@ -142,14 +142,7 @@ pub fn for_each_view(
 
 /// The events of a frame in the [`events_frame`] schema (as read back from Parquet).
 pub fn events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Event>> {
-    let texts = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_owned))
-            .collect())
-    };
+    let texts = |name: &str| owned_texts(frame, name);
     let (mut services, mut categories, mut initiator_apps) = (
         texts("service")?,
         texts("category")?,

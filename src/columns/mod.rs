@@ -50,6 +50,16 @@ fn utc_times(nanos: Int64Chunked) -> PolarsResult<Column> {
         .into())
 }
 
+/// The texts of a string column, owned.
+pub(crate) fn owned_texts(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|value| value.map(str::to_owned))
+        .collect())
+}
+
 /// The nanoseconds of a column of times, as a contiguous array.
 pub(crate) fn time_nanos(column: &Column) -> PolarsResult<Int64Chunked> {
     Ok(column.cast(&DataType::Int64)?.i64()?.rechunk().into_owned())
