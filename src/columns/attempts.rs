@@ -28,24 +28,98 @@ pub mod attempt_columns {
     pub const AFTER_HOURS: &str = "after_hours";
 }
 
+/// The columns of the `attempts` table an attempt takes unchanged from its part (see
+/// [`crate::columns::taken_columns`]), or [`AttemptColumns`] copies from its view.
+pub struct TakenColumns {
+    pub id: Column,
+    pub client_type: Column,
+    pub user_agent: Column,
+    pub user: Column,
+    pub started: Column,
+    pub ended: Column,
+    pub rows: Column,
+}
+
+/// The columns of the `attempts` table decided for each attempt: its kind, channel and
+/// completion, its address in canonical form and network, its furthest step and final state.
+pub struct DecidedColumns {
+    kind: StringChunkedBuilder,
+    channel: StringChunkedBuilder,
+    completed: BooleanChunkedBuilder,
+    ip_address: StringChunkedBuilder,
+    furthest_step: StringChunkedBuilder,
+    final_state: StringChunkedBuilder,
+    ip_network: StringChunkedBuilder,
+}
+
+impl DecidedColumns {
+    pub fn with_capacity(capacity: usize) -> Self {
+        use attempt_columns::*;
+        let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        DecidedColumns {
+            kind: text(KIND),
+            channel: text(CHANNEL),
+            completed: BooleanChunkedBuilder::new(COMPLETED.into(), capacity),
+            ip_address: text(IP_ADDRESS),
+            furthest_step: text(FURTHEST_STEP),
+            final_state: text(FINAL_STATE),
+            ip_network: text(IP_NETWORK),
+        }
+    }
+
+    pub fn push(&mut self, attempt: &AttemptView<'_>) {
+        self.kind.append_value(attempt.kind.as_str());
+        self.channel.append_value(attempt.channel);
+        self.completed.append_value(attempt.completed);
+        self.ip_address.append_option(attempt.ip_address);
+        self.furthest_step
+            .append_option(attempt.furthest_step.map(FunnelStep::as_str));
+        self.final_state
+            .append_option(attempt.final_state.map(FinalState::as_str));
+        self.ip_network.append_option(attempt.ip_network);
+    }
+
+    /// The table of these and the `taken` columns, which must be as long; `new_ip_for_user` and
+    /// the calendar columns start empty.
+    pub fn finish(self, taken: TakenColumns) -> PolarsResult<DataFrame> {
+        use attempt_columns::*;
+        let height = taken.id.len();
+        let text = |builder: StringChunkedBuilder| builder.finish().into_column();
+        let empty = |name: &str, dtype: DataType| Column::full_null(name.into(), height, &dtype);
+        DataFrame::new_infer_height(vec![
+            taken.id,
+            text(self.kind),
+            text(self.channel),
+            taken.client_type,
+            taken.user_agent,
+            self.completed.finish().into_column(),
+            taken.started,
+            taken.ended,
+            taken.user,
+            text(self.ip_address),
+            taken.rows,
+            text(self.furthest_step),
+            text(self.final_state),
+            text(self.ip_network),
+            empty(NEW_IP_FOR_USER, DataType::Boolean),
+            empty(DAY, DataType::String),
+            empty(PERIOD, DataType::String),
+            empty(AFTER_HOURS, DataType::Boolean),
+        ])
+    }
+}
+
 /// Builds the `attempts` table one attempt at a time; `new_ip_for_user` and the calendar
 /// columns start empty (see [`AttemptView`]).
 pub struct AttemptColumns {
     id: StringChunkedBuilder,
-    kind: StringChunkedBuilder,
-    channel: StringChunkedBuilder,
     client_type: StringChunkedBuilder,
     user_agent: StringChunkedBuilder,
-    completed: BooleanChunkedBuilder,
+    user: StringChunkedBuilder,
     started: PrimitiveChunkedBuilder<Int64Type>,
     ended: PrimitiveChunkedBuilder<Int64Type>,
-    user: StringChunkedBuilder,
-    ip_address: StringChunkedBuilder,
     rows: PrimitiveChunkedBuilder<UInt32Type>,
-    furthest_step: StringChunkedBuilder,
-    final_state: StringChunkedBuilder,
-    ip_network: StringChunkedBuilder,
-    height: usize,
+    decided: DecidedColumns,
 }
 
 impl AttemptColumns {
@@ -55,68 +129,38 @@ impl AttemptColumns {
         let time = |name: &str| PrimitiveChunkedBuilder::new(name.into(), capacity);
         AttemptColumns {
             id: text(ID),
-            kind: text(KIND),
-            channel: text(CHANNEL),
             client_type: text(CLIENT_TYPE),
             user_agent: text(USER_AGENT),
-            completed: BooleanChunkedBuilder::new(COMPLETED.into(), capacity),
+            user: text(USER),
             started: time(STARTED),
             ended: time(ENDED),
-            user: text(USER),
-            ip_address: text(IP_ADDRESS),
             rows: PrimitiveChunkedBuilder::new(ROWS.into(), capacity),
-            furthest_step: text(FURTHEST_STEP),
-            final_state: text(FINAL_STATE),
-            ip_network: text(IP_NETWORK),
-            height: 0,
+            decided: DecidedColumns::with_capacity(capacity),
         }
     }
 
     pub fn push(&mut self, attempt: AttemptView<'_>) {
         self.id.append_value(attempt.id);
-        self.kind.append_value(attempt.kind.as_str());
-        self.channel.append_value(attempt.channel);
         self.client_type.append_option(attempt.client_type);
         self.user_agent.append_option(attempt.user_agent);
-        self.completed.append_value(attempt.completed);
         self.started.append_option(nanos_of(attempt.started));
         self.ended.append_option(nanos_of(attempt.ended));
         self.user.append_option(attempt.user);
-        self.ip_address.append_option(attempt.ip_address);
         self.rows.append_value(attempt.rows);
-        self.furthest_step
-            .append_option(attempt.furthest_step.map(FunnelStep::as_str));
-        self.final_state
-            .append_option(attempt.final_state.map(FinalState::as_str));
-        self.ip_network.append_option(attempt.ip_network);
-        self.height += 1;
+        self.decided.push(&attempt);
     }
 
     pub fn finish(self) -> PolarsResult<DataFrame> {
-        use attempt_columns::*;
-        let height = self.height;
         let text = |builder: StringChunkedBuilder| builder.finish().into_column();
-        let empty = |name: &str, dtype: DataType| Column::full_null(name.into(), height, &dtype);
-        DataFrame::new_infer_height(vec![
-            text(self.id),
-            text(self.kind),
-            text(self.channel),
-            text(self.client_type),
-            text(self.user_agent),
-            self.completed.finish().into_column(),
-            utc_times(self.started.finish())?,
-            utc_times(self.ended.finish())?,
-            text(self.user),
-            text(self.ip_address),
-            self.rows.finish().into_column(),
-            text(self.furthest_step),
-            text(self.final_state),
-            text(self.ip_network),
-            empty(NEW_IP_FOR_USER, DataType::Boolean),
-            empty(DAY, DataType::String),
-            empty(PERIOD, DataType::String),
-            empty(AFTER_HOURS, DataType::Boolean),
-        ])
+        self.decided.finish(TakenColumns {
+            id: text(self.id),
+            client_type: text(self.client_type),
+            user_agent: text(self.user_agent),
+            user: text(self.user),
+            started: utc_times(self.started.finish())?,
+            ended: utc_times(self.ended.finish())?,
+            rows: self.rows.finish().into_column(),
+        })
     }
 }
 

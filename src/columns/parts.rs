@@ -10,7 +10,7 @@
 use chrono::DateTime;
 use polars::prelude::*;
 
-use super::{nanos_of, time_nanos, utc_times};
+use super::{TakenColumns, nanos_of, time_nanos, utc_times};
 use crate::model::{AttemptPart, FinalState, FunnelStep, RowOrder};
 
 const KEY: &str = "key";
@@ -163,6 +163,24 @@ pub fn part_keys(frame: &DataFrame) -> PolarsResult<Vec<Option<&str>>> {
         .zip(admin.iter())
         .map(|(key, admin)| key.filter(|_| admin != Some(true)))
         .collect())
+}
+
+/// The columns the attempts of the parts where `take` holds take from them unchanged; their
+/// texts stay in the table's buffers, nothing is copied.
+pub fn taken_columns(frame: &DataFrame, take: &BooleanChunked) -> PolarsResult<TakenColumns> {
+    use super::attempt_columns as named;
+    let column = |name: &str, as_name: &str| -> PolarsResult<Column> {
+        Ok(frame.column(name)?.filter(take)?.with_name(as_name.into()))
+    };
+    Ok(TakenColumns {
+        id: column(KEY, named::ID)?,
+        client_type: column(CLIENT_TYPE, named::CLIENT_TYPE)?,
+        user_agent: column(USER_AGENT, named::USER_AGENT)?,
+        user: column(USER, named::USER)?,
+        started: column(STARTED, named::STARTED)?,
+        ended: column(ENDED, named::ENDED)?,
+        rows: column(ROWS, named::ROWS)?,
+    })
 }
 
 /// The columns of a text kept with the order of its row, as read.

@@ -26,14 +26,16 @@ use std::sync::LazyLock;
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
-use polars::prelude::{DataFrame, PolarsResult};
+use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray, PolarsResult};
 use rayon::prelude::*;
 
 use self::group::{
     AddressTexts, Group, Texts, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
 };
 use super::rules::ChannelRules;
-use crate::columns::{AttemptColumns, attempts_frame, for_each_part, part_keys};
+use crate::columns::{
+    AttemptColumns, DecidedColumns, attempts_frame, for_each_part, part_keys, taken_columns,
+};
 use crate::model::{ActivityKind, Attempt, AttemptPart, Event, EventView};
 
 /// How many partitions a builder spreads correlation ids over.
@@ -224,17 +226,25 @@ pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsRe
         .map_init(
             || (rules.classifier(), AddressTexts::default()),
             |(classifier, addresses), (table, repeated)| {
-                let mut columns = AttemptColumns::with_capacity(table.height());
+                // Attempts take their texts from the table as they are; the rest is decided.
+                let mut decided = DecidedColumns::with_capacity(table.height());
+                let mut taken = Vec::with_capacity(table.height());
                 let mut merging = AttemptBuilder::default();
                 let mut repeated = repeated.iter();
                 for_each_part(table, |part| {
-                    if repeated.next() == Some(&true) {
+                    let attempt = if repeated.next() == Some(&true) {
                         merging.add_part(&part);
-                    } else if let Some(attempt) = attempt_of(&part, classifier, addresses) {
-                        columns.push(attempt);
+                        None
+                    } else {
+                        attempt_of(&part, classifier, addresses)
+                    };
+                    taken.push(attempt.is_some());
+                    if let Some(attempt) = attempt {
+                        decided.push(&attempt);
                     }
                 })?;
-                Ok((columns.finish()?, merging))
+                let taken = BooleanChunked::from_slice("taken".into(), &taken);
+                Ok((decided.finish(taken_columns(table, &taken)?)?, merging))
             },
         )
         .collect::<PolarsResult<Vec<_>>>()?
