@@ -215,7 +215,7 @@ impl AttemptBuilder {
 /// tables' in turn, then the merged ones as [`AttemptBuilder::finish`] orders them.
 pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsResult<DataFrame> {
     let keys: Vec<Vec<Option<&str>>> = tables
-        .iter()
+        .par_iter()
         .map(|table| part_keys(table))
         .collect::<PolarsResult<_>>()?;
     let repeated = repeated_parts(&keys);
