@@ -1,4 +1,6 @@
-//! The `attempts` table: one row per attempt, built by [`AttemptColumns`] one attempt at a time.
+//! The `attempts` table: one row per attempt, built by [`AttemptColumns`] one attempt at a time,
+//! or from a parts table: the columns an attempt takes unchanged from its part ([`TakenColumns`])
+//! beside those decided for it ([`DecidedColumns`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
