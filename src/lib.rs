@@ -16,8 +16,11 @@
 //! [`pipeline`] wires the stages for each command; [`config`] turns command-line arguments into
 //! a validated configuration; [`error`] maps every failure to an exit code.
 //!
+//! [`allocator`] is the binary's memory allocator.
+//!
 //! `fuzz_checks` (hidden) holds the bodies of the fuzz targets of `fuzz/`, for the corpus replay test.
 
+pub mod allocator;
 pub mod cli;
 pub mod columns;
 pub mod config;

@@ -14,6 +14,9 @@ use ssprlens::pipeline::demo::{self, DemoConfig};
 use ssprlens::pipeline::{fetch, report};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
+#[global_allocator]
+static ALLOCATOR: ssprlens::allocator::Allocator = ssprlens::allocator::Allocator;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.quiet, cli.log_format);
