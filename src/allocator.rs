@@ -10,13 +10,35 @@
 //! its buffer for a 100 MiB line would hold the old and the new copy at once. Buffers of
 //! [`HUGE`] bytes or more therefore stay with the system allocator. Which allocator owns a
 //! block follows from its layout's size alone, which every call is given.
+//!
+//! mimalloc keeps freed memory for a second before it returns it to the OS; the worker threads'
+//! memory, freed when they end, then still counts while the report's tables are built. A purge
+//! delay of [`PURGE_DELAY_MS`] returns it in time: the NDJSON channel report's peak falls from
+//! about 275 to 190 MiB, at no measurable cost in time.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
+use libmimalloc_sys::{mi_option_set, mi_option_t};
 use mimalloc::MiMalloc;
 
 /// The size from which a buffer belongs to the system allocator.
 pub const HUGE: usize = 32 << 20;
+
+/// mimalloc's `mi_option_purge_delay`, by its place in mimalloc 3's `mi_option_e` (the
+/// bindings leave it unnamed).
+const PURGE_DELAY: mi_option_t = 15;
+/// How long freed memory stays with mimalloc before it goes back to the OS (its default: 1000).
+pub const PURGE_DELAY_MS: i64 = 10;
+/// The variable by which a user sets mimalloc's purge delay instead.
+const PURGE_DELAY_VARIABLE: &str = "MIMALLOC_PURGE_DELAY";
+
+/// Sets mimalloc's purge delay to [`PURGE_DELAY_MS`], unless the environment sets it.
+pub fn return_freed_memory_promptly() {
+    if std::env::var_os(PURGE_DELAY_VARIABLE).is_none() {
+        // SAFETY: setting an option is a plain store mimalloc allows at any time.
+        unsafe { mi_option_set(PURGE_DELAY, PURGE_DELAY_MS as _) }
+    }
+}
 
 /// mimalloc below [`HUGE`] bytes, the system allocator from there on.
 pub struct Allocator;
@@ -90,6 +112,24 @@ unsafe impl GlobalAlloc for Allocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use libmimalloc_sys::mi_option_get;
+
+    /// mimalloc's purge delay now, in milliseconds.
+    fn purge_delay_ms() -> i64 {
+        // SAFETY: reading an option has no precondition.
+        i64::from(unsafe { mi_option_get(PURGE_DELAY) })
+    }
+
+    /// The option set is the purge delay: it starts at mimalloc 3's documented default.
+    #[test]
+    fn the_purge_delay_is_the_option_set() {
+        if std::env::var_os(PURGE_DELAY_VARIABLE).is_some() {
+            return;
+        }
+        assert_eq!(purge_delay_ms(), 1000, "mimalloc 3's default purge delay");
+        return_freed_memory_promptly();
+        assert_eq!(purge_delay_ms(), PURGE_DELAY_MS);
+    }
 
     /// Grows and shrinks a block across the owner boundary, checking its bytes survive.
     #[test]

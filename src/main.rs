@@ -18,6 +18,7 @@ use ssprlens::transformer::rules::DEFAULT_RULES;
 static ALLOCATOR: ssprlens::allocator::Allocator = ssprlens::allocator::Allocator;
 
 fn main() -> ExitCode {
+    ssprlens::allocator::return_freed_memory_promptly();
     let cli = Cli::parse();
     init_logging(cli.quiet, cli.log_format);
     match run(cli) {
