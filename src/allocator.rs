@@ -17,6 +17,7 @@
 //! about 275 to 190 MiB, at no measurable cost in time.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::ffi::c_long;
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 use mimalloc::MiMalloc;
@@ -28,7 +29,7 @@ pub const HUGE: usize = 32 << 20;
 /// bindings leave it unnamed).
 const PURGE_DELAY: mi_option_t = 15;
 /// How long freed memory stays with mimalloc before it goes back to the OS (its default: 1000).
-pub const PURGE_DELAY_MS: i64 = 10;
+pub const PURGE_DELAY_MS: c_long = 10;
 /// The variable by which a user sets mimalloc's purge delay instead.
 const PURGE_DELAY_VARIABLE: &str = "MIMALLOC_PURGE_DELAY";
 
@@ -36,7 +37,7 @@ const PURGE_DELAY_VARIABLE: &str = "MIMALLOC_PURGE_DELAY";
 pub fn return_freed_memory_promptly() {
     if std::env::var_os(PURGE_DELAY_VARIABLE).is_none() {
         // SAFETY: setting an option is a plain store mimalloc allows at any time.
-        unsafe { mi_option_set(PURGE_DELAY, PURGE_DELAY_MS as _) }
+        unsafe { mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) }
     }
 }
 
@@ -95,11 +96,7 @@ unsafe impl GlobalAlloc for Allocator {
                     let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
                     let moved = self.alloc(new_layout);
                     if !moved.is_null() {
-                        std::ptr::copy_nonoverlapping(
-                            block,
-                            moved,
-                            layout.size().min(new_size),
-                        );
+                        std::ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size));
                         self.dealloc(block, layout);
                     }
                     moved
@@ -115,9 +112,9 @@ mod tests {
     use libmimalloc_sys::mi_option_get;
 
     /// mimalloc's purge delay now, in milliseconds.
-    fn purge_delay_ms() -> i64 {
+    fn purge_delay_ms() -> c_long {
         // SAFETY: reading an option has no precondition.
-        i64::from(unsafe { mi_option_get(PURGE_DELAY) })
+        unsafe { mi_option_get(PURGE_DELAY) }
     }
 
     /// The option set is the purge delay: it starts at mimalloc 3's documented default.
@@ -148,14 +145,21 @@ mod tests {
                 assert!(!block.is_null());
                 assert_eq!(block as usize % 16, 0, "alignment kept at {size}");
                 let bytes = std::slice::from_raw_parts(block, kept);
-                assert!(bytes.iter().all(|&byte| byte == 0xA5), "bytes kept at {size}");
+                assert!(
+                    bytes.iter().all(|&byte| byte == 0xA5),
+                    "bytes kept at {size}"
+                );
                 layout = Layout::from_size_align(size, 16).unwrap();
                 std::ptr::write_bytes(block, 0xA5, size);
             }
             allocator.dealloc(block, layout);
             let zeroed = Layout::from_size_align(HUGE, 8).unwrap();
             let block = allocator.alloc_zeroed(zeroed);
-            assert!(std::slice::from_raw_parts(block, HUGE).iter().all(|&byte| byte == 0));
+            assert!(
+                std::slice::from_raw_parts(block, HUGE)
+                    .iter()
+                    .all(|&byte| byte == 0)
+            );
             allocator.dealloc(block, zeroed);
         }
     }

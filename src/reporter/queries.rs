@@ -174,8 +174,8 @@ fn without_comments_and_strings(sql: &str) -> String {
         let tail = &rest[at..];
         let skipped = if tail.starts_with("--") {
             tail.find('\n').unwrap_or(tail.len())
-        } else if tail.starts_with("/*") {
-            tail[2..].find("*/").map_or(tail.len(), |end| end + 4)
+        } else if let Some(comment) = tail.strip_prefix("/*") {
+            comment.find("*/").map_or(tail.len(), |end| end + 4)
         } else if tail.starts_with('\'') {
             // '' inside a literal is a quote: the literal goes on after it.
             let mut end = 1;

@@ -622,7 +622,7 @@ mod tests {
         assert_eq!(
             folded(&store, None),
             (
-                vec!["c-a", "c-b", "c-c", "c-d", "c-e"]
+                ["c-a", "c-b", "c-c", "c-d", "c-e"]
                     .iter()
                     .map(|s| s.to_string())
                     .collect(),

@@ -126,6 +126,8 @@ impl Earliest {
 /// the copies of a record share it.
 enum RowKeys {
     Few(Vec<u64>),
+    // Boxed: most groups have a few keys, and the set would make every group larger.
+    #[allow(clippy::box_collection)]
     Many(Box<HashSet<u64, FixedState>>),
 }
 
@@ -489,12 +491,15 @@ pub(super) fn admin_part(attempt: &Attempt) -> AttemptPart<'_> {
     }
 }
 
+/// An address seen before: its canonical text, and its network's if it has one.
+type KnownAddress = (Box<str>, Option<Box<str>>);
+
 /// The texts of attempts' IP addresses in canonical form and of their networks. Attempts share
 /// addresses, so the texts of those seen are remembered (up to a bound, so hostile input cannot
 /// grow the memory without limit); others are written into buffers serving one after another.
 #[derive(Default)]
 pub(super) struct AddressTexts {
-    known: HashMap<Box<str>, (Box<str>, Option<Box<str>>), RandomState>,
+    known: HashMap<Box<str>, KnownAddress, RandomState>,
     address: String,
     network: String,
 }
