@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::reporter::export::Format;
+use crate::reporter::Rendering;
 use crate::reporter::params::{
     DEFAULT_CURRENCY, DEFAULT_IP_USERS, DEFAULT_REPEAT_RESETS, DEFAULT_TIME_ZONE,
     DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS,
@@ -50,6 +50,14 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print the built-in channel rules: the start of a rules file of your own.
     Rules,
+    /// Print a shell completion script, e.g. `ssprlens completions bash >
+    /// /etc/bash_completion.d/ssprlens`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `ssprlens manpage > /usr/local/share/man/man1/ssprlens.1`.
+    Manpage,
 }
 
 #[derive(Debug, Args)]
@@ -87,7 +95,7 @@ pub struct ReportArgs {
 
     /// Output format [default: from the --out extension, else table; csv with --all].
     #[arg(long, short, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<Rendering>,
 
     /// Write to this file (atomically) instead of standard output; with --all, the directory.
     #[arg(long, short, value_name = "PATH")]
@@ -350,7 +358,7 @@ pub struct RunArgs {
 
     /// Format of the report files.
     #[arg(long, short, value_enum, default_value = "csv")]
-    pub format: Format,
+    pub format: Rendering,
 
     /// Channel rules (TOML) replacing the built-in ones.
     #[arg(long, value_name = "FILE")]

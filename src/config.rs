@@ -5,30 +5,30 @@ use std::path::{Path, PathBuf};
 
 use azure_core::credentials::{Secret, SecretBytes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use polars::prelude::{BooleanChunked, DataFrame, PolarsResult};
 use url::Url;
 
 use crate::cli::{
     AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
 };
-use crate::columns::{attempt_columns, time_nanos};
+use crate::columns::attempt_columns;
 use crate::error::Error;
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
 use crate::fetcher::graph::retry::RetryPolicy;
-use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
-use crate::model::Event;
+use crate::fetcher::graph::throttle::RateLimit;
+use crate::reporter::Rendering;
 use crate::reporter::export::Format;
 use crate::reporter::params::{
     Assumption, Costs, DEFAULT_COST_HELPDESK, DEFAULT_COST_SELF_SERVICE, DEFAULT_DEFLECTION,
     DEFLECTION_SOURCE, HELPDESK_SOURCE, Parameters, SELF_SERVICE_SOURCE,
 };
 use crate::reporter::queries::{self, REPORTS, Report};
+use crate::timespec::{DURATION_FORMS, parse_duration, parse_window};
 use crate::transformer::calendar::{Calendar, WorkingHours};
-use crate::transformer::event::parse_time;
 use crate::transformer::pseudonym::Pseudonymizer;
 use crate::transformer::rules::ChannelRules;
+use crate::transformer::window::Window;
 
 /// What to run: a built-in report or the user's SQL.
 #[derive(Debug, Clone)]
@@ -203,42 +203,6 @@ impl ReportSettings {
     }
 }
 
-/// The time window of a report, both ends inclusive.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Window {
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl Window {
-    fn contains(&self, time: Option<DateTime<Utc>>) -> bool {
-        if self.since.is_none() && self.until.is_none() {
-            return true;
-        }
-        time.is_some_and(|time| {
-            self.since.is_none_or(|since| time >= since)
-                && self.until.is_none_or(|until| time <= until)
-        })
-    }
-
-    /// Keeps the events that happened in the window and the attempts (rows of the `attempts`
-    /// table) that began in it. Attempts are built from all events first, so an attempt
-    /// crossing the edge stays whole.
-    pub fn apply(&self, events: &mut Vec<Event>, attempts: &mut DataFrame) -> PolarsResult<()> {
-        if *self == Window::default() {
-            return Ok(());
-        }
-        events.retain(|event| self.contains(event.time));
-        let started = time_nanos(attempts.column(attempt_columns::STARTED)?)?;
-        let inside: BooleanChunked = started
-            .iter()
-            .map(|nanos| self.contains(nanos.map(DateTime::from_timestamp_nanos)))
-            .collect();
-        *attempts = attempts.filter(&inside)?;
-        Ok(())
-    }
-}
-
 /// Where a report reads its events.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -253,7 +217,7 @@ pub struct ReportConfig {
     pub query: Query,
     /// Every built-in report into the directory `out` (`query` is then unused).
     pub all: bool,
-    pub format: Format,
+    pub rendering: Rendering,
     pub out: Option<PathBuf>,
     pub settings: ReportSettings,
     pub window: Window,
@@ -290,18 +254,18 @@ impl ReportConfig {
                 Query::builtin(report, &settings.params)
             }
         };
-        let format = match (args.format, args.all) {
-            (Some(format), _) => format,
-            (None, true) => Format::Csv,
+        let rendering = match (args.format, args.all) {
+            (Some(rendering), _) => rendering,
+            (None, true) => Rendering::Table(Format::Csv),
             (None, false) => args
                 .out
                 .as_deref()
-                .and_then(Format::from_extension)
-                .unwrap_or(Format::Table),
+                .and_then(Rendering::from_extension)
+                .unwrap_or(Rendering::Table(Format::Table)),
         };
         // --all and the HTML page write every report.
-        settings.new_ips = args.all || format == Format::Html || query.needs_new_ips;
-        if format == Format::Html && args.query.is_some() {
+        settings.new_ips = args.all || rendering == Rendering::Page || query.needs_new_ips;
+        if rendering == Rendering::Page && args.query.is_some() {
             return Err(Error::Usage(
                 "--format html is one page of the built-in reports: it cannot show --query".into(),
             ));
@@ -315,7 +279,7 @@ impl ReportConfig {
             rules,
             query,
             all: args.all,
-            format,
+            rendering,
             out: args.out,
             settings,
             window: window(&args.selection, now)?,
@@ -350,26 +314,9 @@ pub fn load_rules(path: Option<&Path>) -> Result<ChannelRules, Error> {
 }
 
 fn window(selection: &SelectionArgs, now: DateTime<Utc>) -> Result<Window, Error> {
-    let window = Window {
-        since: selection
-            .since
-            .as_deref()
-            .map(|text| parse_moment(text, now, false))
-            .transpose()?,
-        until: selection
-            .until
-            .as_deref()
-            .map(|text| parse_moment(text, now, true))
-            .transpose()?,
-    };
-    if let (Some(since), Some(until)) = (window.since, window.until)
-        && since > until
-    {
-        return Err(Error::Usage(format!(
-            "--since {since} is after --until {until}"
-        )));
-    }
-    Ok(window)
+    let (since, until) = parse_window(selection.since.as_deref(), selection.until.as_deref(), now)
+        .map_err(Error::Usage)?;
+    Ok(Window { since, until })
 }
 
 /// The default store: `ssprlens` under the user's data directory (`~/.local/share` on Linux).
@@ -404,33 +351,36 @@ pub struct FetchConfig {
 pub const FIRST_FETCH_DAYS: i64 = 30;
 
 impl FetchConfig {
+    /// A fetch signing in as the arguments and the environment say.
     pub fn from_args(args: FetchArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        Self::signing_in_as(args, now, None)
+    }
+
+    /// A fetch, signing in with `method` when given instead of the one the arguments and the
+    /// environment pick (the demo signs in to its simulator).
+    pub(crate) fn signing_in_as(
+        args: FetchArgs,
+        now: DateTime<Utc>,
+        method: Option<AuthMethod>,
+    ) -> Result<Self, Error> {
         let store = match args.store {
             Some(dir) => dir,
             None => default_store()?,
         };
-        let since = args
-            .since
-            .as_deref()
-            .map(|text| parse_moment(text, now, false))
-            .transpose()?;
-        let until = args
-            .until
-            .as_deref()
-            .map(|text| parse_moment(text, now, true))
-            .transpose()?
-            .unwrap_or(now);
+        let (since, until) = parse_window(args.since.as_deref(), args.until.as_deref(), now)
+            .map_err(Error::Usage)?;
+        let until = until.unwrap_or(now);
         if let Some(since) = since
             && since > until
         {
             return Err(Error::Usage(format!(
-                "--since {since} is after --until {until}"
+                "--since {since} is after --until {until} (now)"
             )));
         }
         let overlap = duration_arg(&args.overlap, "--overlap")?;
         let graph = args.graph;
         let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(&graph, &graph_url)?;
+        let auth = auth_config(&graph, &graph_url, method)?;
         if graph.page_size == 0 {
             return Err(Error::Usage("--page-size must be at least 1".into()));
         }
@@ -494,7 +444,7 @@ impl ImportConfig {
 pub struct RunConfig {
     pub fetch: FetchConfig,
     pub out: PathBuf,
-    pub format: Format,
+    pub rendering: Rendering,
     pub rules: ChannelRules,
     pub settings: ReportSettings,
 }
@@ -506,27 +456,33 @@ impl RunConfig {
             settings: ReportSettings::from_args(&args.analysis, &args.privacy)?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
-            format: args.format,
+            rendering: args.format,
         })
     }
 }
 
 fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
-    parse_duration(text.trim())
+    parse_duration(text)
         .and_then(|duration| Duration::from_std(duration).ok())
         .ok_or_else(|| {
             Error::Usage(format!(
-                "{flag} `{text}` is not a duration: use 90s, 30m, 1h, 1.5s or 250ms"
+                "{flag} `{text}` is not a duration: use {DURATION_FORMS}"
             ))
         })
 }
 
-/// Picks the sign-in method: managed identity or Azure CLI when asked, else a certificate, a
-/// client secret, or a federated token file, in that order, as the Azure SDKs do.
-fn auth_config(graph: &GraphArgs, graph_url: &Url) -> Result<AuthConfig, Error> {
+/// Picks the sign-in method: `method` when given; managed identity or Azure CLI when asked, else
+/// a certificate, a client secret, or a federated token file, in that order, as the Azure SDKs do.
+fn auth_config(
+    graph: &GraphArgs,
+    graph_url: &Url,
+    method: Option<AuthMethod>,
+) -> Result<AuthConfig, Error> {
     let authority = endpoint(&graph.authority_host, "--authority-host").map_err(Error::Usage)?;
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let method = if graph.managed_identity {
+    let method = if let Some(method) = method {
+        method
+    } else if graph.managed_identity {
         AuthMethod::ManagedIdentity {
             client_id: graph.client_id.clone(),
         }
@@ -599,82 +555,5 @@ fn graph_scope(graph_url: &Url) -> String {
     match graph_url.host_str() {
         Some(host) if NATIONAL.contains(&host) => format!("https://{host}/.default"),
         _ => "https://graph.microsoft.com/.default".to_owned(),
-    }
-}
-
-/// Parses `--since`/`--until`: RFC 3339, a date (its start, or for `end_of_day` its last
-/// instant), or an age before `now` (`90s`, `30m`, `12h`, `7d`, `2w`).
-pub fn parse_moment(
-    text: &str,
-    now: DateTime<Utc>,
-    end_of_day: bool,
-) -> Result<DateTime<Utc>, Error> {
-    let text = text.trim();
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let start = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        return Ok(if end_of_day {
-            start + Duration::days(1) - Duration::nanoseconds(1)
-        } else {
-            start
-        });
-    }
-    if let Some(time) = parse_time(text) {
-        return Ok(time);
-    }
-    parse_age(text)
-        .map(|age| now - age)
-        .ok_or_else(|| Error::Usage(format!("`{text}` is not a time: use RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) or an age (7d, 12h)")))
-}
-
-/// `90s`, `30m`, `12h`, `7d`, `2w` as a duration.
-pub fn parse_age(text: &str) -> Option<Duration> {
-    let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
-    let (digits, unit) = text.split_at(unit_at);
-    let count: i64 = digits.parse().ok()?;
-    let seconds_per_unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return None,
-    };
-    count
-        .checked_mul(seconds_per_unit)
-        .and_then(Duration::try_seconds)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn moments_in_every_form() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-        let at = |text, end| parse_moment(text, now, end).unwrap().to_rfc3339();
-        assert_eq!(
-            at("2026-11-01T08:30:00Z", false),
-            "2026-11-01T08:30:00+00:00"
-        );
-        assert_eq!(at("2026-11-01", false), "2026-11-01T00:00:00+00:00");
-        assert_eq!(
-            at("2026-11-01", true),
-            "2026-11-01T23:59:59.999999999+00:00"
-        );
-        assert_eq!(at("7d", false), "2026-11-18T12:00:00+00:00");
-        assert_eq!(at("12h", false), "2026-11-25T00:00:00+00:00");
-        assert_eq!(at("2w", false), "2026-11-11T12:00:00+00:00");
-        for bad in [
-            "",
-            "7",
-            "d",
-            "7y",
-            "-7d",
-            "yesterday",
-            "99999999999999999999d",
-        ] {
-            assert!(parse_moment(bad, now, false).is_err(), "{bad}");
-        }
     }
 }

@@ -27,6 +27,9 @@ pub mod exit {
     pub const GRAPH: u8 = 6;
     /// Another fetch is writing the store.
     pub const LOCKED: u8 = 7;
+    /// The machine refused what the run needs: the async runtime, a temporary directory, a
+    /// loopback port for the demo's simulator.
+    pub const SYSTEM: u8 = 8;
     /// Stopped by SIGINT or SIGTERM (what was fetched is stored; the watermark did not move).
     pub const INTERRUPTED: u8 = 130;
 }
@@ -35,6 +38,9 @@ pub mod exit {
 pub enum Error {
     #[error("{0}")]
     Usage(String),
+    /// The machine refused a resource the run needs (not the user's arguments).
+    #[error("{0}")]
+    Runtime(String),
     #[error("channel rules {}: {source}", path.display())]
     Rules { path: PathBuf, source: RulesError },
     #[error("input {0}")]
@@ -66,6 +72,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Rules { .. } => exit::USAGE,
+            Error::Runtime(_) => exit::SYSTEM,
             Error::Input(_) | Error::NoRecords { .. } => exit::NO_INPUT,
             Error::Rejected { .. } | Error::Partial { .. } => exit::REJECTS,
             Error::RejectsFile { .. } | Error::Report(_) => exit::FAILURE,

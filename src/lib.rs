@@ -2,36 +2,40 @@
 //! users reset their own password from the Windows login screen, how many from the web or
 //! elsewhere, and how many still needed the helpdesk.
 //!
-//! Stages, each its own module, meeting only in [`model`] (and [`columns`], the one columnar
+//! Stages, each its own module, meeting only in `model` (and `columns`, the one columnar
 //! form of events):
-//! - [`fetcher`] reads audit records from Microsoft Graph and from export files;
-//! - [`transformer`] normalises records into events, classifies channels, groups attempts;
-//! - [`store`] keeps the history on disk: raw archive, Parquet events, watermark;
-//! - [`reporter`] turns events and attempts into polars tables, runs the SQL reports of
+//! - `fetcher` reads audit records from Microsoft Graph and from export files;
+//! - `transformer` normalises records into events, classifies channels, groups attempts;
+//! - `store` keeps the history on disk: raw archive, Parquet events, watermark;
+//! - `reporter` turns events and attempts into polars tables, runs the SQL reports of
 //!   `queries/` and exports the result.
 //!
 //! [`simulator`] is a simulated tenant (Entra's token endpoint and Graph's directoryAudits, with
 //! throttling and faults) for the demo and the fetcher's tests.
 //!
-//! [`pipeline`] wires the stages for each command; [`config`] turns command-line arguments into
-//! a validated configuration; [`error`] maps every failure to an exit code.
+//! [`pipeline`] wires the stages for each command (the binary calls [`pipeline::run`]); `config`
+//! turns command-line arguments into a validated configuration; [`error`] maps every failure to
+//! an exit code; `timespec` is the one grammar of durations and times.
 //!
 //! [`allocator`] is the binary's memory allocator.
 //!
-//! `fuzz_checks` (hidden) holds the bodies of the fuzz targets of `fuzz/`, for the corpus replay test.
+//! `fuzz_checks` (hidden; the `fuzzing` feature) holds the bodies of the fuzz targets of `fuzz/`,
+//! for the corpus replay test.
 
 pub mod allocator;
 pub mod cli;
-pub mod columns;
-pub mod config;
+mod columns;
+mod config;
 pub mod error;
-pub mod fetcher;
-pub mod fsio;
+mod fetcher;
+mod fsio;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_checks;
-pub mod model;
+mod model;
 pub mod pipeline;
-pub mod reporter;
+mod reporter;
 pub mod simulator;
-pub mod store;
-pub mod transformer;
+mod store;
+mod timespec;
+mod transformer;

@@ -12,18 +12,19 @@
 mod attempts;
 mod events;
 mod parts;
+#[cfg(any(test, feature = "fuzzing"))]
+mod readback;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 
-pub use attempts::{
-    AttemptColumns, DecidedColumns, TakenColumns, attempt_columns, attempts_frame,
-    attempts_from_frame,
-};
+pub use attempts::{AttemptColumns, DecidedColumns, TakenColumns, attempt_columns, attempts_frame};
 pub use events::{VIEW_COLUMNS, events_frame, events_from_frame, for_each_view};
 pub use parts::{for_each_part, is_parts_table, part_keys, parts_frame, taken_columns};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use readback::attempts_from_frame;
 
 pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     Column::new(name.into(), values.collect::<Vec<_>>())

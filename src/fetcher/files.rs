@@ -8,7 +8,6 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
-use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use super::framer::{Framer, Piece};
@@ -141,7 +140,7 @@ struct FileState {
 impl FileState {
     fn piece(&mut self, piece: Piece<'_>, sink: &mut dyn FnMut(Item<'_>)) {
         match piece {
-            Piece::Record { bytes, line } => match decode(bytes) {
+            Piece::Record { bytes, line } => match record::decode(bytes) {
                 Ok(record) => {
                     self.release_held(sink);
                     self.records += 1;
@@ -206,38 +205,6 @@ impl FileState {
             bytes: &[],
         });
     }
-}
-
-/// Decodes one frame and gives an id-less record a content-derived one.
-pub fn decode(bytes: &[u8]) -> Result<AuditRecord, String> {
-    let mut record = record::decode(bytes).map_err(|err| format!("invalid record: {err}"))?;
-    if record.id.is_none()
-        && record.activity_date_time.is_none()
-        && record.activity_display_name.is_none()
-        && record.correlation_id.is_none()
-    {
-        return Err(
-            "not a directoryAudit record: it has none of id, activityDateTime, \
-                    activityDisplayName, correlationId"
-                .to_owned(),
-        );
-    }
-    if record.id.as_deref().is_none_or(|id| id.trim().is_empty()) {
-        record.id = Some(content_id(bytes));
-    }
-    Ok(record)
-}
-
-/// `sha256:<hex>` of a record's bytes: a stable identity for records that carry no id, so the
-/// same bytes read twice still count once.
-fn content_id(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut id = String::with_capacity(7 + 64);
-    id.push_str("sha256:");
-    for byte in digest {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
 }
 
 /// Reads a whole small file; used for rule and query files, not for exports.

@@ -117,11 +117,6 @@ impl Framer {
         }
     }
 
-    /// The line the scanner is on (1-based).
-    pub fn line(&self) -> u64 {
-        self.line
-    }
-
     /// Scans a whole reader, handing each piece to `emit`. A read error (a truncated gzip
     /// stream, a device error) ends the scan as a reject at the line reached. Returns how many
     /// complete top-level JSON values the input held (an empty Graph page is one, with no record).

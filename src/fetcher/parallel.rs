@@ -15,9 +15,10 @@ use std::sync::mpsc::{Receiver, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use super::files::{InputError, Item, decode, open, read_stream};
+use super::files::{InputError, Item, open, read_stream};
 use super::framer::{Framer, Piece};
 use super::lean;
+use super::record::decode;
 use crate::model::RecordView;
 
 /// Bytes per block handed to a worker.

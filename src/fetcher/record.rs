@@ -11,12 +11,47 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use sha2::{Digest, Sha256};
 
 use crate::model::{AppIdentity, AuditRecord, Detail, Initiator, TargetResource, UserIdentity};
 
-/// Decodes one record from its JSON bytes.
-pub fn decode(bytes: &[u8]) -> Result<AuditRecord, serde_json::Error> {
+/// Decodes one record from its JSON bytes, whatever source they came from (a file, a Graph
+/// page, a Log Analytics row): the one way bytes become a record. An object with none of the
+/// fields that make a directoryAudit is refused; a record without an id gets a content-derived
+/// one, so the same bytes read twice still count once and id-less records never collapse.
+pub fn decode(bytes: &[u8]) -> Result<AuditRecord, String> {
+    let mut record = decode_json(bytes).map_err(|err| format!("invalid record: {err}"))?;
+    if record.id.is_none()
+        && record.activity_date_time.is_none()
+        && record.activity_display_name.is_none()
+        && record.correlation_id.is_none()
+    {
+        return Err(
+            "not a directoryAudit record: it has none of id, activityDateTime, \
+             activityDisplayName, correlationId"
+                .to_owned(),
+        );
+    }
+    if record.id.as_deref().is_none_or(|id| id.trim().is_empty()) {
+        record.id = Some(content_id(bytes));
+    }
+    Ok(record)
+}
+
+/// Decodes the JSON of one record, fields as found.
+pub(crate) fn decode_json(bytes: &[u8]) -> Result<AuditRecord, serde_json::Error> {
     serde_json::from_slice(bytes)
+}
+
+/// `sha256:<hex>` of a record's bytes: a stable identity for records that carry no id.
+fn content_id(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut id = String::with_capacity(7 + 64);
+    id.push_str("sha256:");
+    for byte in digest {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
 }
 
 /// Reads the value of `field`, prefixing any error with the field's name.
@@ -355,7 +390,7 @@ mod tests {
 
     #[test]
     fn decodes_graph_spelling() {
-        let record = decode(
+        let record = decode_json(
             br#"{"id":"a","activityDateTime":"2026-10-01T08:00:00.1234567Z","correlationId":"c",
                 "activityDisplayName":"Reset password (self-service)","result":"success",
                 "initiatedBy":{"user":{"userPrincipalName":"u@x","ipAddress":"1.2.3.4"},"app":null},
@@ -373,7 +408,7 @@ mod tests {
 
     #[test]
     fn matches_field_names_ignoring_case() {
-        let record = decode(br#"{"Id":"a","CORRELATIONID":"c","ActivityDisplayName":"x","InitiatedBy":{"User":{"IpAddress":"::1"}}}"#).unwrap();
+        let record = decode_json(br#"{"Id":"a","CORRELATIONID":"c","ActivityDisplayName":"x","InitiatedBy":{"User":{"IpAddress":"::1"}}}"#).unwrap();
         assert_eq!(record.id.as_deref(), Some("a"));
         assert_eq!(record.correlation_id.as_deref(), Some("c"));
         assert_eq!(record.activity_display_name.as_deref(), Some("x"));
@@ -391,21 +426,21 @@ mod tests {
 
     #[test]
     fn every_field_may_be_null_or_missing() {
-        assert_eq!(decode(b"{}").unwrap(), AuditRecord::default());
-        let nulls = decode(
+        assert_eq!(decode_json(b"{}").unwrap(), AuditRecord::default());
+        let nulls = decode_json(
             br#"{"id":null,"activityDateTime":null,"initiatedBy":null,"targetResources":null,
                 "additionalDetails":null,"userAgent":null,"result":null}"#,
         )
         .unwrap();
         assert_eq!(nulls, AuditRecord::default());
-        let inner_nulls = decode(br#"{"initiatedBy":{"user":null,"app":null},"additionalDetails":[{"key":null,"value":null}]}"#).unwrap();
+        let inner_nulls = decode_json(br#"{"initiatedBy":{"user":null,"app":null},"additionalDetails":[{"key":null,"value":null}]}"#).unwrap();
         assert_eq!(inner_nulls.initiated_by, Some(Initiator::default()));
         assert_eq!(inner_nulls.additional_details, vec![Detail::default()]);
     }
 
     #[test]
     fn unwraps_diagnostic_records() {
-        let record = decode(
+        let record = decode_json(
             br#"{"time":"2026-10-01T08:00:00Z","operationName":"Reset password (self-service)",
                 "category":"AuditLogs","callerIpAddress":"203.0.113.9","correlationId":"c",
                 "properties":{"id":"a","category":"UserManagement","result":"success"}}"#,
@@ -427,7 +462,7 @@ mod tests {
 
     #[test]
     fn parses_log_analytics_dynamic_columns_given_as_text() {
-        let record = decode(
+        let record = decode_json(
             br#"{"Id":"a","TimeGenerated":"2026-10-01T08:00:00Z","OperationName":"Reset password (by admin)",
                 "InitiatedBy":"{\"user\":{\"userPrincipalName\":\"admin@x\"}}",
                 "AdditionalDetails":"[{\"key\":\"OnPremisesAgent\",\"value\":\"None\"}]","TargetResources":""}"#,
@@ -452,7 +487,7 @@ mod tests {
 
     #[test]
     fn detail_values_may_be_numbers_or_booleans() {
-        let record = decode(
+        let record = decode_json(
             br#"{"additionalDetails":[{"key":"Attempts","value":3},{"key":"Ok","value":true}]}"#,
         )
         .unwrap();
@@ -470,10 +505,10 @@ mod tests {
             (r#"{"additionalDetails":{"key":"x"}}"#, "additionalDetails"),
             (r#"{"targetResources":[5]}"#, "targetResources"),
         ] {
-            let err = decode(json.as_bytes()).unwrap_err().to_string();
+            let err = decode_json(json.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(&format!("`{field}`")), "{json}: {err}");
         }
-        assert!(decode(b"[1,2]").is_err());
-        assert!(decode(b"\"text\"").is_err());
+        assert!(decode_json(b"[1,2]").is_err());
+        assert!(decode_json(b"\"text\"").is_err());
     }
 }

@@ -12,7 +12,7 @@ use polars::prelude::{DataFrame, PolarsResult};
 use crate::columns::attempts_from_frame;
 use crate::model::{ADMIN_CHANNEL, Attempt, AttemptKind, Event, FinalState, FunnelStep};
 use crate::pipeline::RejectLog;
-use crate::pipeline::report::{fold_files, read_files};
+use crate::pipeline::load::{fold_files, read_files};
 use crate::transformer::attempts::{AttemptBuilder, build_attempts};
 use crate::transformer::rules::ChannelRules;
 

@@ -1,12 +1,12 @@
 //! A differential check of the two record decoders: the lean one is a fast path of the full one.
 
-use crate::fetcher::{files, lean, record};
+use crate::fetcher::{lean, record};
 
 /// Whenever the lean decoder accepts `data`, the full decoder accepts it too, and every field
 /// the lean decoder reads holds what the full decoder read.
 pub fn lean_agrees_with_full(data: &[u8]) {
-    let full = record::decode(data);
-    let _ = files::decode(data);
+    let full = record::decode_json(data);
+    let _ = record::decode(data);
     let Some(lean) = lean::decode(data) else {
         return;
     };

@@ -8,6 +8,10 @@ pub mod decoders;
 pub mod readers;
 pub mod transformer;
 
+/// The types the checks' helpers take and give, for the property tests that share them.
+pub use crate::model::Attempt;
+pub use crate::transformer::rules::ChannelRules;
+
 /// A fuzz target's check: panics when an invariant breaks on `data`.
 pub type Check = fn(data: &[u8]);
 

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, Read, Write};
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::framer::{Framer, Piece};
 use crate::fetcher::parallel::{Sink, read_file_parallel};
+use crate::fetcher::record;
 use crate::model::RecordView;
 
 /// Reads `data` as an export file, as `ssprlens` reads one from disk. Every record handed out
@@ -22,7 +23,7 @@ pub fn read_export(data: &[u8]) {
         } = item
         {
             assert_eq!(
-                files::decode(bytes).as_ref(),
+                record::decode(bytes).as_ref(),
                 Ok(&record),
                 "a record's verbatim bytes decode to another record"
             );

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, SecondsFormat};
 
-use crate::fetcher::files;
+use crate::fetcher::record;
 use crate::model::{ADMIN_CHANNEL, UNKNOWN_CHANNEL};
 use crate::transformer::event::{normalize, normalize_ip, parse_time};
 use crate::transformer::rules::ChannelRules;
@@ -12,7 +12,7 @@ use crate::transformer::rules::ChannelRules;
 /// IP address. An event's texts are trimmed and never blank; a time parsed prints as RFC 3339
 /// and parses back to itself; the canonical form of an address is its own canonical form.
 pub fn normalize_record(data: &[u8]) {
-    if let Ok(event) = files::decode(data).map(normalize) {
+    if let Ok(event) = record::decode(data).map(normalize) {
         let event = match event {
             Ok(event) => event,
             Err(_) => return,

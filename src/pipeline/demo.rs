@@ -2,28 +2,29 @@
 //! reports — against the built-in Graph simulator on 127.0.0.1, seeded with the sample tenant
 //! of `data/sample`. Nothing leaves the machine, and the output says the data is simulated.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, FromArgMatches};
 use std::time::Duration;
 
 use azure_core::credentials::Secret;
 use tracing::info;
 
 use super::fetch::{Progress, fetch};
-use super::report::{read_store, tables, write_all_reports, write_report};
-use crate::config::{FetchConfig, Query, ReportSettings, Window};
+use super::load::{Load, Needs, load};
+use super::report::{write_all_reports, write_report};
+use crate::cli::FetchArgs;
+use crate::config::{FetchConfig, Query, ReportSettings, Source};
 use crate::error::Error;
 use crate::fetcher::graph::Cancel;
-use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
-use crate::fetcher::graph::http::endpoint;
-use crate::fetcher::graph::retry::RetryPolicy;
+use crate::fetcher::graph::auth::AuthMethod;
 use crate::fetcher::graph::throttle::RateLimit;
+use crate::reporter::Rendering;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
-use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle};
+use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle, sample_records};
 use crate::transformer::rules::ChannelRules;
-
-/// The sample tenant, as NDJSON, built into the binary.
-const SAMPLE: &str = include_str!("../../data/sample/audit.ndjson");
+use crate::transformer::window::Window;
 
 /// The demo's throttle: Graph's 5 requests per 10 seconds, ten times faster to keep it short.
 const DEMO_THROTTLE: RateLimit = RateLimit {
@@ -31,32 +32,9 @@ const DEMO_THROTTLE: RateLimit = RateLimit {
     window: Duration::from_secs(1),
 };
 
-/// The sample tenant's records as Graph serves them: top-level keys in Graph's spelling (the
-/// sample capitalises some, as Log Analytics exports do).
-pub fn sample_records() -> Vec<serde_json::Value> {
-    SAMPLE
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .map(graph_spelling)
-        .collect()
-}
-
-fn graph_spelling(record: serde_json::Value) -> serde_json::Value {
-    match record {
-        serde_json::Value::Object(fields) => fields
-            .into_iter()
-            .map(|(key, value)| {
-                let mut chars = key.chars();
-                let key = match chars.next() {
-                    Some(first) => first.to_lowercase().chain(chars).collect(),
-                    None => key,
-                };
-                (key, value)
-            })
-            .collect(),
-        other => other,
-    }
-}
+/// The window the demo fetches: all of the sample tenant.
+const DEMO_SINCE: &str = "2026-08-01T00:00:00Z";
+const DEMO_UNTIL: &str = "2026-12-01T00:00:00Z";
 
 /// Where the demo keeps its store and writes its reports.
 #[derive(Debug, Clone)]
@@ -64,6 +42,55 @@ pub struct DemoConfig {
     /// `None`: a temporary directory, removed afterwards.
     pub store: Option<PathBuf>,
     pub out: Option<PathBuf>,
+}
+
+/// The demo's fetch: parsed from `fetch` arguments like any other, against the simulator, with
+/// the simulator's own client secret.
+fn demo_fetch_config(
+    url: &str,
+    store: &Path,
+    tenant: String,
+    client: String,
+    secret: String,
+) -> Result<FetchConfig, Error> {
+    let store = store.display().to_string();
+    let throttle = format!(
+        "{}/{}ms",
+        DEMO_THROTTLE.requests,
+        DEMO_THROTTLE.window.as_millis()
+    );
+    let argv = [
+        "demo",
+        "--store",
+        &store,
+        "--graph-url",
+        url,
+        "--authority-host",
+        url,
+        "--tenant-id",
+        &tenant,
+        "--client-id",
+        &client,
+        "--since",
+        DEMO_SINCE,
+        "--until",
+        DEMO_UNTIL,
+        "--page-size",
+        "100",
+        "--throttle",
+        &throttle,
+        "--timeout",
+        "30s",
+    ];
+    let args = FetchArgs::augment_args(clap::Command::new("demo"))
+        .try_get_matches_from(argv)
+        .and_then(|matches| FetchArgs::from_arg_matches(&matches))
+        .map_err(|err| Error::Runtime(format!("the demo's fetch arguments: {err}")))?;
+    FetchConfig::signing_in_as(
+        args,
+        chrono::Utc::now(),
+        Some(AuthMethod::ClientSecret(Secret::new(secret))),
+    )
 }
 
 pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> Result<(), Error> {
@@ -89,7 +116,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         simulated.client_secret.clone(),
     );
     let simulator = Simulator::start(simulated).await.map_err(|err| {
-        Error::Usage(format!(
+        Error::Runtime(format!(
             "cannot start the Graph simulator on 127.0.0.1: {err}"
         ))
     })?;
@@ -102,7 +129,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         Some(_) => None,
         None => Some(
             tempfile::tempdir()
-                .map_err(|err| Error::Usage(format!("cannot make a temporary store: {err}")))?,
+                .map_err(|err| Error::Runtime(format!("cannot make a temporary store: {err}")))?,
         ),
     };
     let store = config.store.clone().unwrap_or_else(|| {
@@ -111,28 +138,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             .map(|dir| dir.path().to_path_buf())
             .unwrap_or_default()
     });
-    let url = endpoint(&simulator.url(), "the simulator").map_err(Error::Usage)?;
-    let fetch_config = FetchConfig {
-        store: store.clone(),
-        graph_url: url.clone(),
-        auth: AuthConfig {
-            method: AuthMethod::ClientSecret(Secret::new(secret)),
-            tenant_id: Some(tenant),
-            client_id: Some(client),
-            authority: url,
-            scope: "https://graph.microsoft.com/.default".to_owned(),
-        },
-        service: "Self-service Password Management".to_owned(),
-        since: Some("2026-08-01T00:00:00Z".parse().expect("a valid time")),
-        until: "2026-12-01T00:00:00Z".parse().expect("a valid time"),
-        overlap: chrono::Duration::hours(1),
-        page_size: 100,
-        throttle: DEMO_THROTTLE,
-        retry: RetryPolicy::default(),
-        timeout: Duration::from_secs(30),
-        ca_cert: None,
-        rejects: None,
-    };
+    let fetch_config = demo_fetch_config(&simulator.url(), &store, tenant, client, secret)?;
     let outcome = fetch(&fetch_config, cancel, progress).await;
     let stats = simulator.stats();
     simulator.shutdown().await;
@@ -149,17 +155,25 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
     );
     let rules = ChannelRules::builtin();
     let settings = ReportSettings::default();
-    let mut tables = tables(
-        read_store(&store, &Window::default())?,
-        &rules,
-        &Window::default(),
-        &settings,
-    )?;
+    let (mut tables, _) = load(&Load {
+        source: &Source::Store(store.clone()),
+        needs: Needs::Attempts,
+        rules: &rules,
+        window: &Window::default(),
+        settings: &settings,
+        rejects: None,
+        strict: false,
+    })?;
     let channels = queries::find("channels").expect("the channels report is built in");
     let query = Query::builtin(channels, &settings.params);
     write_report(&mut tables, &query, Format::Table, None)?;
     if let Some(out) = &config.out {
-        let written = write_all_reports(&mut tables, out, Format::Csv, &settings.params)?;
+        let written = write_all_reports(
+            &mut tables,
+            out,
+            Rendering::Table(Format::Csv),
+            &settings.params,
+        )?;
         info!("wrote {} reports into {}", written.len(), out.display());
     }
     match &config.store {

@@ -10,15 +10,19 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use super::RejectLog;
+use super::load::{Load, Needs, each_event, load};
 pub use super::progress::Progress;
-use super::report::{attempt_parts, each_event, store_tables, write_all_reports};
-use crate::config::{FIRST_FETCH_DAYS, FetchConfig, ImportConfig, RunConfig, Window};
+use super::report::write_all_reports;
+use crate::config::Source;
+use crate::config::{FIRST_FETCH_DAYS, FetchConfig, ImportConfig, RunConfig};
 use crate::error::Error;
 use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::pager::{FetchStats, GraphQuery, Pager};
 use crate::fetcher::graph::{Cancel, FetchError, http};
 use crate::store::{FORMAT, State, Store, StoredRecord};
+use crate::transformer::attempts::attempt_parts;
 use crate::transformer::event::normalize;
+use crate::transformer::window::Window;
 
 /// Records are written to the store every this many pages or records, whichever comes first:
 /// an interrupted fetch loses at most that much work, and files stay few.
@@ -28,8 +32,6 @@ const FLUSH_RECORDS: usize = 10_000;
 /// What a fetch did.
 #[derive(Debug, Clone)]
 pub struct FetchOutcome {
-    pub since: DateTime<Utc>,
-    pub until: DateTime<Utc>,
     pub stats: FetchStats,
     /// Records new to the store.
     pub stored: u64,
@@ -82,8 +84,6 @@ pub async fn fetch(
     let mut pager = Pager::new(&query, client, tokens, cancel)?;
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
     let mut outcome = FetchOutcome {
-        since,
-        until,
         stats: FetchStats::default(),
         stored: 0,
         already_stored: 0,
@@ -206,16 +206,19 @@ pub async fn run(
     progress: &Progress,
 ) -> Result<FetchOutcome, Error> {
     let outcome = fetch(&config.fetch, cancel, progress).await?;
-    let mut tables = store_tables(
-        &config.fetch.store,
-        &config.rules,
-        &Window::default(),
-        &config.settings,
-    )?;
+    let (mut tables, _) = load(&Load {
+        source: &Source::Store(config.fetch.store.clone()),
+        needs: Needs::Attempts,
+        rules: &config.rules,
+        window: &Window::default(),
+        settings: &config.settings,
+        rejects: None,
+        strict: false,
+    })?;
     let written = write_all_reports(
         &mut tables,
         &config.out,
-        config.format,
+        config.rendering,
         &config.settings.params,
     )?;
     info!(

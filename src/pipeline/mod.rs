@@ -1,16 +1,21 @@
 //! Wires the stages for each command; the only place that knows all of them.
 //!
-//! - [`report`]: files or store → events → attempts → tables → one report, or all of them;
+//! - [`command`]: the command line's command → its configuration → the run below;
+//! - [`load`]: a source (files, store) → the tables the reports query, by one of four routes;
+//! - [`report`]: the tables → one report, every report, or the HTML page;
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
 //! - [`demo`]: the whole fetch path against the built-in Graph simulator.
 
-pub mod demo;
-pub mod fetch;
+mod command;
+pub(crate) mod demo;
+mod fetch;
+pub(crate) mod load;
 mod progress;
 mod rejects;
-pub mod report;
+mod report;
 
-pub use rejects::RejectLog;
+pub use command::run;
+pub(crate) use rejects::RejectLog;
 
 /// Runs one phase of a command; `SSPRLENS_LOG=debug` shows how long it took.
 pub(crate) fn timed<T>(phase: &str, run: impl FnOnce() -> T) -> T {

@@ -1,6 +1,6 @@
 //! Writes a report's table in the format asked: a terminal table, CSV, JSON, Markdown or Parquet,
-//! to standard output or atomically to a file (a reader never sees half a file). (HTML, one page
-//! of every report, is [`super::html`]'s.)
+//! to standard output or atomically to a file (a reader never sees half a file). HTML, one page
+//! of every report, is [`super::html`]'s.
 //!
 //! Text formats render times as RFC 3339 UTC; CSV neutralises formula cells; the terminal table
 //! and Markdown strip control characters; JSON and Parquet keep values verbatim. Only the
@@ -18,16 +18,14 @@ use super::ReportError;
 use super::sanitize;
 use crate::fsio::write_durably;
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The format of one report's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
     Json,
     Markdown,
     Parquet,
-    /// One self-contained page of every report, with charts.
-    Html,
 }
 
 impl Format {
@@ -39,20 +37,6 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Parquet => "parquet",
-            Format::Html => "html",
-        }
-    }
-
-    /// The format a file name asks for by its extension, if any.
-    pub fn from_extension(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
-            "json" => Some(Format::Json),
-            "md" | "markdown" => Some(Format::Markdown),
-            "parquet" => Some(Format::Parquet),
-            "txt" => Some(Format::Table),
-            "html" | "htm" => Some(Format::Html),
-            _ => None,
         }
     }
 }
@@ -127,11 +111,6 @@ pub fn write(output: &Output, format: Format, out: Option<&Path>) -> Result<(), 
             .map_err(encode)?
             .into_bytes(),
         Format::Table => readable(output, table).map_err(encode)?.into_bytes(),
-        Format::Html => {
-            return Err(ReportError::Refused(
-                "HTML is one page of every report, not a format of one report".into(),
-            ));
-        }
     };
     write_bytes(&bytes, out)
 }
@@ -234,7 +213,9 @@ fn for_csv(frame: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(frame)
 }
 
-/// Every cell of `frame` as display text, row by row, with whether each column is numeric.
+/// Every cell of `frame` as display text for people, row by row, with whether each column is
+/// numeric. Rates and shares read as percentages (`52.2 %`): the columns named `*_rate`,
+/// `*_share` or `share_*`, and the `value` of a `summary` row whose `metric` is so named.
 pub(super) fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<String>>)> {
     let frame = times_as_text(frame)?;
     let numeric = frame
@@ -242,27 +223,53 @@ pub(super) fn cells(frame: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<Vec<Strin
         .iter()
         .map(|column| column.dtype().is_primitive_numeric())
         .collect();
+    let metrics = match frame.column("metric") {
+        Ok(column) if frame.column("value").is_ok() => {
+            Some(column.cast(&DataType::String)?.str()?.clone())
+        }
+        _ => None,
+    };
     let rows = (0..frame.height())
         .map(|row| {
+            let metric_is_rate = metrics
+                .as_ref()
+                .and_then(|metrics| metrics.get(row))
+                .is_some_and(is_rate);
             frame
                 .columns()
                 .iter()
-                .map(|column| column.get(row).map(|value| cell_text(&value)))
+                .map(|column| {
+                    let name = column.name().as_str();
+                    let rate = is_rate(name) || (name == "value" && metric_is_rate);
+                    column.get(row).map(|value| cell_text(&value, rate))
+                })
                 .collect::<PolarsResult<Vec<_>>>()
         })
         .collect::<PolarsResult<_>>()?;
     Ok((numeric, rows))
 }
 
-fn cell_text(value: &AnyValue<'_>) -> String {
+/// Whether a column (or a summary metric) of this name holds a fraction of one.
+fn is_rate(name: &str) -> bool {
+    name.ends_with("_rate") || name.ends_with("_share") || name.starts_with("share_")
+}
+
+fn cell_text(value: &AnyValue<'_>, rate: bool) -> String {
     match value {
         AnyValue::Null => String::new(),
         AnyValue::String(text) => (*text).to_owned(),
         AnyValue::StringOwned(text) => text.to_string(),
+        AnyValue::Float64(number) if rate => format_percent(*number),
+        AnyValue::Float32(number) if rate => format_percent(f64::from(*number)),
         AnyValue::Float64(number) => format_float(*number),
         AnyValue::Float32(number) => format_float(f64::from(*number)),
         other => other.to_string(),
     }
+}
+
+/// A fraction of one as a percentage with one decimal: `0.5217` → `52.2 %`.
+pub(super) fn format_percent(fraction: f64) -> String {
+    format!("{:.1} %", fraction * 100.0)
 }
 
 pub(super) fn format_float(number: f64) -> String {

@@ -6,7 +6,10 @@ pub mod frames;
 pub mod html;
 pub mod params;
 pub mod queries;
+mod rendering;
 pub mod sanitize;
+
+pub use rendering::Rendering;
 
 /// A report that could not be computed or written.
 #[derive(Debug, thiserror::Error)]

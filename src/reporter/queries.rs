@@ -32,18 +32,6 @@ impl Report {
             .flatten()
             .any(|sql| reads_through(sql, column, before))
     }
-
-    /// The first line of the SQL's header comment, without the report name.
-    pub fn summary(&self) -> &'static str {
-        let first = self
-            .sql
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("--")
-            .trim();
-        first.split_once(": ").map_or(first, |(_, rest)| rest)
-    }
 }
 
 const fn report(name: &'static str, sql: &'static str) -> Report {

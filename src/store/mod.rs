@@ -157,10 +157,6 @@ impl Store {
         Ok(store)
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The saved state, if the store has one.
     pub fn state(&self) -> Result<Option<State>, StoreError> {
         let path = self.dir.join(STATE);
@@ -516,7 +512,7 @@ fn gzip_lines<'a>(records: impl Iterator<Item = &'a [u8]>) -> io::Result<Vec<u8>
 mod tests {
     use super::*;
     use crate::model::ActivityKind;
-    use crate::pipeline::report::attempt_parts;
+    use crate::transformer::attempts::attempt_parts;
     use chrono::TimeZone;
 
     fn record(id: &str, day: u32) -> StoredRecord {

@@ -9,3 +9,4 @@ pub mod ip_history;
 pub mod network;
 pub mod pseudonym;
 pub mod rules;
+pub mod window;

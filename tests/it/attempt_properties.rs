@@ -11,8 +11,7 @@ use ssprlens::fuzz_checks::attempts::{
     ROW_BYTES, Row, assert_attempt_invariants, attempts_of as attempts_of_events, fold_in_parts,
     fold_lines, ndjson, read_events,
 };
-use ssprlens::model::Attempt;
-use ssprlens::transformer::rules::ChannelRules;
+use ssprlens::fuzz_checks::{Attempt, ChannelRules};
 
 /// Each property reads files and folds; a few dozen cases keep the suite fast in debug builds.
 const CASES: u32 = 32;

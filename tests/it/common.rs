@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
-use ssprlens::pipeline::demo::sample_records;
-use ssprlens::simulator::{BackgroundSimulator, SimulatorConfig, start_in_background};
+use ssprlens::simulator::{
+    BackgroundSimulator, SimulatorConfig, sample_records, start_in_background,
+};
 
 /// The repository root.
 pub fn root() -> PathBuf {

@@ -3,6 +3,7 @@
 
 mod attempt_properties;
 mod common;
+mod docs;
 mod fake_graph;
 mod faults;
 mod fetch;

@@ -155,3 +155,28 @@ fn usage_errors_exit_2_with_one_clear_line() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn shell_completions_and_the_manual_page_come_from_the_command_line_definition() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef ssprlens"),
+        ("fish", "complete -c ssprlens"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let script = run_ok(&["completions", shell]);
+        assert!(script.contains(marker), "{shell}: {script}");
+        // Every subcommand and a nested option can be completed.
+        for word in ["report", "fetch", "import", "demo", "--rollout-date"] {
+            assert!(script.contains(word), "{shell} completes no `{word}`");
+        }
+    }
+    let page = run_ok(&["manpage"]);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH ssprlens"),
+        "{page}"
+    );
+    assert!(page.contains("report"), "{page}");
+    let (code, _, stderr) = run(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{stderr}");
+}

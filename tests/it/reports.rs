@@ -1,6 +1,7 @@
-//! The reports of issue 4 on the sample tenant, against numbers computed from the generator's
-//! ground truth (`attempts.truth.csv`) with the plain code of `truth.rs`; the issue's "done
-//! when" command; periods in other time zones; windows and channel rules.
+//! The analysis reports (funnel, trend, ips, users, helpdesk) on the sample tenant, against
+//! numbers computed from the generator's ground truth (`attempts.truth.csv`) with the plain code
+//! of `truth.rs`; the README's helpdesk command; periods in other time zones; windows and
+//! channel rules.
 
 use std::collections::{BTreeMap, BTreeSet};
 

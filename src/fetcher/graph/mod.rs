@@ -1,9 +1,11 @@
 //! The Microsoft Graph side of the fetcher: sign in (auth), speak HTTP (http), stay under the
-//! throttle (throttle), decide about failures (retry) and page through directoryAudits (pager).
+//! throttle (throttle), decide about failures (retry), send one request well (requester) and
+//! page through directoryAudits (pager).
 
 pub mod auth;
 pub mod http;
 pub mod pager;
+pub mod requester;
 pub mod retry;
 pub mod throttle;
 
@@ -46,10 +48,6 @@ impl Cancel {
     pub fn new() -> (CancelHandle, Cancel) {
         let (sender, receiver) = watch::channel(false);
         (CancelHandle(sender), Cancel(receiver))
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        *self.0.borrow()
     }
 
     /// Completes once cancelled (never, if the handle is gone without cancelling).

@@ -1,22 +1,23 @@
 //! Pages through `/auditLogs/directoryAudits`: builds the first request, follows
-//! `@odata.nextLink` verbatim until it is absent, and gets each page through the limiter, the
-//! token source and the retry policy. An empty page with a nextLink continues; a nextLink seen
+//! `@odata.nextLink` verbatim until it is absent, and gets each page through the [`Requester`]
+//! (limiter, token, retries). An empty page with a nextLink continues; a nextLink seen
 //! twice, or pointing anywhere but the Graph host, stops the run (the bearer token is only ever
 //! sent to the configured Graph host).
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
-use azure_core::credentials::Secret;
 use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::Method;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tracing::{debug, info};
+use tracing::debug;
 use url::Url;
 
-use super::auth::{AUTH_HINT, TokenError, TokenSource};
-use super::retry::{GraphError, RetryPolicy, Verdict, classify, snippet};
-use super::throttle::{Limiter, RateLimit};
+use super::auth::TokenSource;
+pub use super::requester::FetchStats;
+use super::requester::{Request, Requester};
+use super::retry::RetryPolicy;
+use super::throttle::RateLimit;
 use super::{Cancel, FetchError};
 use crate::fetcher::record;
 use crate::model::AuditRecord;
@@ -79,36 +80,14 @@ pub struct FetchedPage {
     pub rejects: Vec<PageReject>,
 }
 
-/// Counters for progress and the closing summary.
-#[derive(Debug, Default, Clone)]
-pub struct FetchStats {
-    pub requests: u32,
-    pub pages: u32,
-    pub records: u64,
-    pub retries: u32,
-    pub throttled: u32,
-    pub token_renewals: u32,
-    /// Time spent waiting for the limiter and for retries.
-    pub waited: Duration,
-}
-
 pub struct Pager {
-    http: reqwest::Client,
-    tokens: TokenSource,
-    limiter: Limiter,
-    policy: RetryPolicy,
+    requester: Requester,
     graph_url: Url,
     /// The next page to get, or why the last page's nextLink was refused: the records of that
     /// page are handed out first.
     next: Option<Result<Url, FetchError>>,
     seen: HashSet<String>,
-    budget_left: Duration,
-    stats: FetchStats,
-    cancel: Cancel,
 }
-
-/// Fresh tokens one request may try after Graph answers 401 (a token can expire in flight).
-const MAX_RENEWALS: u32 = 3;
 
 #[derive(Deserialize)]
 struct PageBody<'a> {
@@ -118,10 +97,11 @@ struct PageBody<'a> {
     next_link: Option<String>,
 }
 
-/// Why one try of a request did not produce a page.
-enum TryFailure {
-    Verdict(Verdict),
-    Network(String),
+/// Whether a body is a Graph page.
+fn is_page(body: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<PageBody<'_>>(body)
+        .map(drop)
+        .map_err(|err| err.to_string())
 }
 
 impl Pager {
@@ -133,21 +113,15 @@ impl Pager {
     ) -> Result<Pager, FetchError> {
         let first = query.first_url().map_err(FetchError::Setup)?;
         Ok(Pager {
-            http,
-            tokens,
-            limiter: Limiter::new(query.throttle),
-            policy: query.retry,
+            requester: Requester::new(http, tokens, query.throttle, query.retry, cancel),
             graph_url: query.graph_url.clone(),
             next: Some(Ok(first)),
             seen: HashSet::new(),
-            budget_left: query.retry.budget,
-            stats: FetchStats::default(),
-            cancel,
         })
     }
 
     pub fn stats(&self) -> &FetchStats {
-        &self.stats
+        self.requester.stats()
     }
 
     /// The next page, or `None` after the last.
@@ -156,11 +130,18 @@ impl Pager {
             return Ok(None);
         };
         let url = next?;
-        let body = self.get_page(&url).await?;
+        let body = self
+            .requester
+            .send(&Request {
+                method: Method::GET,
+                url: &url,
+                json: None,
+                check: &is_page,
+                answer: "a Graph page",
+            })
+            .await?;
         let page: PageBody<'_> =
-            serde_json::from_slice(&body).expect("get_page returns parsed pages only");
-        self.stats.pages += 1;
-        let number = self.stats.pages;
+            serde_json::from_slice(&body).expect("the requester returns checked pages only");
         if let Some(link) = page.next_link.as_deref() {
             self.next = Some(self.check_next_link(&url, link));
         }
@@ -173,14 +154,15 @@ impl Pager {
                     record,
                     raw: bytes.to_vec(),
                 }),
-                Err(err) => rejects.push(PageReject {
+                Err(reason) => rejects.push(PageReject {
                     index,
-                    reason: format!("invalid record: {err}"),
+                    reason,
                     raw: bytes.to_vec(),
                 }),
             }
         }
-        self.stats.records += records.len() as u64;
+        self.requester.count_page(records.len());
+        let number = self.requester.stats().pages;
         debug!(
             "page {number}: {} records, next link: {}",
             records.len(),
@@ -214,251 +196,6 @@ impl Pager {
         }
         Ok(url)
     }
-
-    /// Gets one page, retrying within the policy; returns a body that parses as a page.
-    async fn get_page(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
-        let mut attempt = 0u32;
-        let mut renewals = 0u32;
-        loop {
-            attempt += 1;
-            let wait = self.limiter.delay(Instant::now());
-            self.pause(wait).await?;
-            let tried = Instant::now();
-            let failure = match self.token().await? {
-                Ok(token) => {
-                    self.limiter.sent(Instant::now());
-                    self.stats.requests += 1;
-                    match self.try_once(url, &token).await? {
-                        Ok(body) => {
-                            self.limiter.succeeded();
-                            return Ok(body);
-                        }
-                        Err(failure) => failure,
-                    }
-                }
-                Err(err) if err.transient => TryFailure::Network(err.message),
-                Err(err) => return Err(FetchError::Auth(format!("{}; {AUTH_HINT}", err.message))),
-            };
-            let (after, why) = match failure {
-                TryFailure::Network(why) => (None, why),
-                TryFailure::Verdict(Verdict::Fail(error)) => return Err(refusal(error)),
-                TryFailure::Verdict(Verdict::RenewToken(error)) => {
-                    if renewals == MAX_RENEWALS {
-                        return Err(FetchError::Auth(format!(
-                            "Graph refused {MAX_RENEWALS} fresh tokens in a row: {error}; {AUTH_HINT}"
-                        )));
-                    }
-                    renewals += 1;
-                    self.stats.token_renewals += 1;
-                    info!("Graph refused the token ({error}); renewing it");
-                    self.tokens.renew().map_err(FetchError::Auth)?;
-                    attempt -= 1;
-                    continue;
-                }
-                TryFailure::Verdict(Verdict::Retry {
-                    after,
-                    why,
-                    throttled,
-                }) => {
-                    if throttled {
-                        // Every request waits out the throttle in the limiter, not only this one;
-                        // the pause counts against the budget below.
-                        let pause = after.unwrap_or_else(|| self.policy.backoff(attempt));
-                        self.stats.throttled += 1;
-                        self.limiter.throttled(Instant::now(), Some(pause));
-                        info!(
-                            "throttled by Graph ({why}); pausing {:.2}s, now at most {} requests per window",
-                            pause.as_secs_f64(),
-                            self.limiter.allowed()
-                        );
-                        (Some(Duration::ZERO), why)
-                    } else {
-                        (after, why)
-                    }
-                }
-            };
-            if attempt >= self.policy.max_attempts {
-                return Err(FetchError::Exhausted(format!(
-                    "{attempt} tries of {} failed; the last: {why}",
-                    describe(url)
-                )));
-            }
-            let wait = after.unwrap_or_else(|| self.policy.backoff(attempt));
-            let pending_pause = self.limiter.delay(Instant::now());
-            // The failed try's own time counts too: a Graph that never answers costs a timeout
-            // per try, and the budget bounds the whole run.
-            let charged = tried.elapsed() + wait.max(pending_pause);
-            if charged > self.budget_left {
-                return Err(FetchError::Exhausted(format!(
-                    "the retry budget ({:?}) is spent; the last failure of {}: {why}",
-                    self.policy.budget,
-                    describe(url)
-                )));
-            }
-            self.budget_left -= charged;
-            self.stats.retries += 1;
-            debug!(
-                "retrying {} in {:.2}s: {why}",
-                describe(url),
-                wait.as_secs_f64()
-            );
-            self.pause(wait).await?;
-        }
-    }
-
-    /// A token for the next try; `Err` is cancellation (a token endpoint that does not answer
-    /// must not hold up a signal until the request times out).
-    async fn token(&mut self) -> Result<Result<Secret, TokenError>, FetchError> {
-        tokio::select! {
-            token = self.tokens.token() => Ok(token),
-            () = self.cancel.cancelled() => Err(FetchError::Interrupted),
-        }
-    }
-
-    /// Sends one request; `Ok(Err(_))` is a failure to classify, `Err` is cancellation.
-    async fn try_once(
-        &mut self,
-        url: &Url,
-        token: &Secret,
-    ) -> Result<Result<Vec<u8>, TryFailure>, FetchError> {
-        let request = self
-            .http
-            .get(url.clone())
-            .bearer_auth(token.secret())
-            .header("Accept", "application/json")
-            .send();
-        let response = tokio::select! {
-            response = request => response,
-            () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
-        };
-        let response = match response {
-            Ok(response) => response,
-            Err(err) => return Ok(Err(TryFailure::Network(network_error(err)))),
-        };
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        };
-        let (retry_after, request_id, content_type, location) = (
-            header("retry-after"),
-            header("request-id"),
-            header("content-type"),
-            header("location"),
-        );
-        let body = tokio::select! {
-            body = response.bytes() => body,
-            () = self.cancel.cancelled() => return Err(FetchError::Interrupted),
-        };
-        let body = match body {
-            Ok(body) => body,
-            Err(err) => {
-                return Ok(Err(TryFailure::Network(format!(
-                    "the answer was cut off: {}",
-                    network_error(err)
-                ))));
-            }
-        };
-        let not_a_page = match serde_json::from_slice::<PageBody<'_>>(&body) {
-            Ok(_) if status == 200 => return Ok(Ok(body.to_vec())),
-            Ok(_) => None,
-            Err(err) => Some(err.to_string()),
-        };
-        // The body is quoted in messages from here on: an error page that echoes the request's
-        // headers (as some proxies' do) must not carry the token into them.
-        let secret = token.secret();
-        let body = without_token(&body, secret.as_bytes());
-        if (300..400).contains(&status) {
-            return Ok(Err(TryFailure::Verdict(Verdict::Fail(GraphError {
-                status,
-                code: None,
-                message: Some(format!(
-                    "a redirect to {}, not followed (the token is only sent to the Graph host)",
-                    location.as_deref().unwrap_or("nowhere")
-                )),
-                request_id,
-            }))));
-        }
-        if status != 200 {
-            return Ok(Err(TryFailure::Verdict(classify(
-                status,
-                retry_after.as_deref(),
-                request_id.as_deref(),
-                &body,
-            ))));
-        }
-        Ok(Err(TryFailure::Network(format!(
-            "HTTP 200 with a body that is not a Graph page ({}, {} bytes: {}): {}",
-            content_type.as_deref().unwrap_or("no content type"),
-            body.len(),
-            String::from_utf8_lossy(&without_token(
-                not_a_page.unwrap_or_default().as_bytes(),
-                secret.as_bytes()
-            )),
-            snippet(&body)
-        ))))
-    }
-
-    /// Sleeps, unless the run is cancelled meanwhile.
-    async fn pause(&mut self, wait: Duration) -> Result<(), FetchError> {
-        if wait.is_zero() {
-            return Ok(());
-        }
-        self.stats.waited += wait;
-        tokio::select! {
-            () = tokio::time::sleep(wait) => Ok(()),
-            () = self.cancel.cancelled() => Err(FetchError::Interrupted),
-        }
-    }
-}
-
-/// `body` with every copy of `token` replaced by `<token>`.
-fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
-    let mut clean = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = memchr::memmem::find(rest, token).filter(|_| !token.is_empty()) {
-        clean.extend_from_slice(&rest[..at]);
-        clean.extend_from_slice(b"<token>");
-        rest = &rest[at + token.len()..];
-    }
-    clean.extend_from_slice(rest);
-    clean
-}
-
-/// A refusal that retrying cannot fix. 401 after a renewal and 403 are authorisation problems.
-fn refusal(error: GraphError) -> FetchError {
-    match error.status {
-        401 | 403 => FetchError::Auth(format!("Graph refused access: {error}; {AUTH_HINT}")),
-        _ => FetchError::Refused(error),
-    }
-}
-
-/// A failed request's kind and causes; its URL is left out (messages name the request without
-/// its query, see [`describe`]).
-fn network_error(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "network error"
-    };
-    let mut text = format!("{kind}: {err}");
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
-}
-
-/// A URL for messages: the path and the skiptoken-free part of the query are enough.
-fn describe(url: &Url) -> String {
-    format!("GET {}{}", url.origin().ascii_serialization(), url.path())
 }
 
 #[cfg(test)]
@@ -473,7 +210,7 @@ mod tests {
             since: "2026-09-20T00:00:00Z".parse().unwrap(),
             until: "2026-11-05T00:00:00.9Z".parse().unwrap(),
             page_size: 200,
-            throttle: RateLimit::GRAPH_REPORTS,
+            throttle: "5/10s".parse().unwrap(),
             retry: RetryPolicy::default(),
         };
         let url = query.first_url().unwrap();

@@ -13,19 +13,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::timespec::parse_duration;
+
 /// `N/DURATION`, e.g. `5/10s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub requests: u32,
     pub window: Duration,
-}
-
-impl RateLimit {
-    /// Graph's documented limit for the identity and access reports.
-    pub const GRAPH_REPORTS: RateLimit = RateLimit {
-        requests: 5,
-        window: Duration::from_secs(10),
-    };
 }
 
 impl fmt::Display for RateLimit {
@@ -48,24 +42,6 @@ impl FromStr for RateLimit {
         }
         Ok(RateLimit { requests, window })
     }
-}
-
-/// `250ms`, `1.5s`, `10s`, `1m`, `2h`, `1d`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        "d" => number * 86_400.0,
-        _ => return None,
-    };
-    Duration::try_from_secs_f64(seconds).ok()
 }
 
 #[derive(Debug)]
@@ -157,7 +133,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_rates_and_durations() {
+    fn parses_rates() {
         assert_eq!(
             "5/10s".parse(),
             Ok(RateLimit {
@@ -182,9 +158,6 @@ mod tests {
         for bad in ["5", "0/1s", "5/0s", "x/1s", "5/1y", "-1/1s"] {
             assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
         }
-        assert_eq!(parse_duration("1.5s"), Some(ms(1500)));
-        assert_eq!(parse_duration("2.128"), Some(ms(2128)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
     }
 
     /// Sends as fast as the limiter allows and returns the send times (ms after start).

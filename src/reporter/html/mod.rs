@@ -14,14 +14,16 @@ mod svg;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use self::svg::{Chart, Layout, PALETTE, Series, bars, columns, number};
 use super::ReportError;
-use super::export::cells;
+use super::export::{cells, format_percent};
 use super::params::Parameters;
 use super::queries::Tables;
 use super::sanitize::for_html;
+use crate::model::{ADMIN_CHANNEL, UNKNOWN_CHANNEL};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222;padding:0 1rem}\
 h1{font-size:1.6rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}\
@@ -55,17 +57,19 @@ pub fn page(tables: &mut Tables, params: &Parameters) -> Result<String, ReportEr
     let ips = report("ips")?;
     let users = report("users")?;
     let headlines = Headlines::of(&summary).map_err(encode)?;
+    let span = for_html(&readable_span(
+        &headlines.detail("first_attempt"),
+        &headlines.detail("last_attempt"),
+    ));
     let mut html = String::new();
     let _ = write!(
         html,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Self-service password reset report</title><style>{STYLE}</style></head><body>\
-         <h1>Self-service password reset: {} to {}</h1>\
+         <title>Self-service password reset, {span}</title><style>{STYLE}</style></head><body>\
+         <h1>Self-service password reset, {span}</h1>\
          <p class=\"notes\">Periods: {} in {}. Every number comes from the Entra audit log; the \
          exports of <code>ssprlens report --all</code> hold them all.</p>",
-        for_html(&headlines.detail("first_attempt")),
-        for_html(&headlines.detail("last_attempt")),
         for_html(params.by),
         for_html(&params.time_zone),
     );
@@ -161,13 +165,52 @@ fn figure(chart_svg: &str, data: &DataFrame) -> PolarsResult<String> {
     ))
 }
 
-/// The colour of each channel, in report order.
+/// The colour of each channel: the built-in channels keep theirs on every page, far apart
+/// (blue, green, purple, vermillion, grey); channels of one's own rules take the palette's others.
 fn channel_colors(channels: &[String]) -> BTreeMap<String, &'static str> {
+    const FIXED: [(&str, &str); 5] = [
+        ("login_screen", PALETTE[0]),
+        ("web", PALETTE[2]),
+        ("other", PALETTE[3]),
+        (ADMIN_CHANNEL, PALETTE[4]),
+        (UNKNOWN_CHANNEL, "#999999"),
+    ];
+    let mut free = PALETTE
+        .iter()
+        .filter(|color| FIXED.iter().all(|(_, fixed)| fixed != *color))
+        .cycle();
     channels
         .iter()
-        .enumerate()
-        .map(|(index, channel)| (channel.clone(), PALETTE[index % PALETTE.len()]))
+        .map(|channel| {
+            let color = FIXED
+                .iter()
+                .find(|(name, _)| name == channel)
+                .map(|(_, color)| *color)
+                .or_else(|| free.next().copied())
+                .unwrap_or(PALETTE[0]);
+            (channel.clone(), color)
+        })
         .collect()
+}
+
+/// The span of the report in words: `2 Sep – 18 Nov 2026`, `30 Dec 2025 – 4 Jan 2026`, or one day.
+fn readable_span(first: &str, last: &str) -> String {
+    let day = |text: &str| {
+        text.get(..10)
+            .and_then(|date| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+    };
+    match (day(first), day(last)) {
+        (Some(first), Some(last)) if first == last => first.format("%-d %b %Y").to_string(),
+        (Some(first), Some(last)) if first.year() == last.year() => {
+            format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"))
+        }
+        (Some(first), Some(last)) => format!(
+            "{} – {}",
+            first.format("%-d %b %Y"),
+            last.format("%-d %b %Y")
+        ),
+        _ => "no attempts".to_owned(),
+    }
 }
 
 /// The `summary` report, by metric.
@@ -205,7 +248,7 @@ impl Headlines {
         let percent = |metric| {
             self.value(metric)
                 .filter(|value| value.is_finite())
-                .map_or_else(|| "–".to_owned(), |value| format!("{:.0} %", value * 100.0))
+                .map_or_else(|| "–".to_owned(), format_percent)
         };
         let top = self.detail("top_drop_off");
         let cards = [
@@ -464,4 +507,40 @@ fn users_section(users: &DataFrame, params: &Parameters) -> PolarsResult<String>
         &format!("{body}{}", notes(&params.notes_for("users"))),
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_dates() {
+        let span = readable_span;
+        assert_eq!(
+            span("2026-09-02T08:00:00Z", "2026-11-18T17:00:00Z"),
+            "2 Sep – 18 Nov 2026"
+        );
+        assert_eq!(
+            span("2025-12-30T08:00:00Z", "2026-01-04T00:00:00Z"),
+            "30 Dec 2025 – 4 Jan 2026"
+        );
+        assert_eq!(
+            span("2026-09-02T08:00:00Z", "2026-09-02T09:00:00Z"),
+            "2 Sep 2026"
+        );
+        assert_eq!(span("", ""), "no attempts");
+    }
+
+    #[test]
+    fn channels_keep_distinct_colours() {
+        let channels: Vec<String> = ["login_screen", "web", "other", "admin", "unknown", "kiosk"]
+            .map(String::from)
+            .to_vec();
+        let colors = channel_colors(&channels);
+        let mut distinct: Vec<_> = colors.values().collect();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), channels.len(), "{colors:?}");
+        assert_eq!(colors["login_screen"], PALETTE[0]);
+    }
 }

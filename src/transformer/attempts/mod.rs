@@ -34,7 +34,8 @@ use self::group::{
 };
 use super::rules::ChannelRules;
 use crate::columns::{
-    AttemptColumns, DecidedColumns, attempts_frame, for_each_part, part_keys, taken_columns,
+    AttemptColumns, DecidedColumns, attempts_frame, for_each_part, part_keys, parts_frame,
+    taken_columns,
 };
 use crate::model::{ActivityKind, Attempt, AttemptPart, Event, EventView};
 
@@ -51,11 +52,22 @@ static ROW_HASH: LazyLock<FixedState> = LazyLock::new(|| FixedState::with_seed(r
 /// The `attempts` table of `events` (see [`AttemptBuilder::finish`]). A copy of an event counts
 /// once.
 pub fn build_attempts(events: &[Event], rules: &ChannelRules) -> PolarsResult<DataFrame> {
+    builder_of(events).finish(rules)
+}
+
+/// The parts table of `events` (see [`crate::columns::parts_frame`]): what the store keeps of
+/// a batch's attempts.
+pub fn attempt_parts(events: &[Event]) -> PolarsResult<DataFrame> {
+    parts_frame(builder_of(events).parts())
+}
+
+/// A builder that saw every event of `events`.
+fn builder_of(events: &[Event]) -> AttemptBuilder {
     let mut builder = AttemptBuilder::default();
     for event in events {
         builder.add(&event.view());
     }
-    builder.finish(rules)
+    builder
 }
 
 /// Attempts in the making: events (or parts) are added one at a time, in any order, and
@@ -138,6 +150,7 @@ impl AttemptBuilder {
     }
 
     /// Takes in what another builder saw.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn merge(&mut self, other: AttemptBuilder) {
         *self = Self::merge_all(vec![std::mem::take(self), other]);
     }
