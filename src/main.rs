@@ -7,11 +7,13 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use ssprlens::cli::{Cli, Command, LogFormat};
-use ssprlens::config::{FetchConfig, ImportConfig, ReportConfig, RunConfig};
+use ssprlens::config::{
+    CalibrateConfig, FetchConfig, ImportConfig, ReconcileConfig, ReportConfig, RunConfig,
+};
 use ssprlens::error::{Error, exit};
 use ssprlens::fetcher::graph::{Cancel, CancelHandle};
 use ssprlens::pipeline::demo::{self, DemoConfig};
-use ssprlens::pipeline::{fetch, report};
+use ssprlens::pipeline::{calibrate, fetch, reconcile, report};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
 #[global_allocator]
@@ -60,6 +62,11 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Rules => {
             print!("{DEFAULT_RULES}");
             Ok(())
+        }
+        Command::Calibrate(args) => calibrate::calibrate(&CalibrateConfig::from_args(args)?),
+        Command::Reconcile(args) => {
+            let config = ReconcileConfig::from_args(*args)?;
+            runtime()?.block_on(async { reconcile::reconcile(&config, cancel_on_signals()).await })
         }
     }
 }

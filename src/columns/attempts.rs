@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
 
 use super::{nanos_of, owned_texts, time_nanos, utc_times};
-use crate::model::{Attempt, AttemptKind, AttemptView, FinalState, FunnelStep, LocalPlacement};
+use crate::model::{
+    AdminSource, Attempt, AttemptKind, AttemptView, FinalState, FunnelStep, LocalPlacement,
+};
 
 /// The columns of the `attempts` table, in order.
 pub mod attempt_columns {
@@ -24,6 +26,8 @@ pub mod attempt_columns {
     pub const FURTHEST_STEP: &str = "furthest_step";
     pub const FINAL_STATE: &str = "final_state";
     pub const IP_NETWORK: &str = "ip_network";
+    pub const COMPLETED_AT: &str = "completed_at";
+    pub const ADMIN_SOURCE: &str = "admin_source";
     pub const NEW_IP_FOR_USER: &str = "new_ip_for_user";
     pub const DAY: &str = "day";
     pub const PERIOD: &str = "period";
@@ -52,6 +56,8 @@ pub struct DecidedColumns {
     furthest_step: StringChunkedBuilder,
     final_state: StringChunkedBuilder,
     ip_network: StringChunkedBuilder,
+    completed_at: PrimitiveChunkedBuilder<Int64Type>,
+    admin_source: StringChunkedBuilder,
 }
 
 impl DecidedColumns {
@@ -66,6 +72,8 @@ impl DecidedColumns {
             furthest_step: text(FURTHEST_STEP),
             final_state: text(FINAL_STATE),
             ip_network: text(IP_NETWORK),
+            completed_at: PrimitiveChunkedBuilder::new(COMPLETED_AT.into(), capacity),
+            admin_source: text(ADMIN_SOURCE),
         }
     }
 
@@ -79,6 +87,10 @@ impl DecidedColumns {
         self.final_state
             .append_option(attempt.final_state.map(FinalState::as_str));
         self.ip_network.append_option(attempt.ip_network);
+        self.completed_at
+            .append_option(nanos_of(attempt.completed_at));
+        self.admin_source
+            .append_option(attempt.admin_source.map(AdminSource::as_str));
     }
 
     /// The table of these and the `taken` columns, which must be as long; `new_ip_for_user` and
@@ -103,6 +115,8 @@ impl DecidedColumns {
             text(self.furthest_step),
             text(self.final_state),
             text(self.ip_network),
+            utc_times(self.completed_at.finish())?,
+            text(self.admin_source),
             empty(NEW_IP_FOR_USER, DataType::Boolean),
             empty(DAY, DataType::String),
             empty(PERIOD, DataType::String),
@@ -209,6 +223,8 @@ pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
         texts(FINAL_STATE)?,
         texts(IP_NETWORK)?,
     );
+    let admin_sources = texts(ADMIN_SOURCE)?;
+    let completed_at = times(COMPLETED_AT)?;
     let (new_ips, days, periods, after_hours) = (
         flags(NEW_IP_FOR_USER)?,
         dates(DAY)?,
@@ -247,6 +263,11 @@ pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
                     }),
                     _ => None,
                 },
+                completed_at: completed_at[row],
+                admin_source: admin_sources[row]
+                    .as_deref()
+                    .and_then(AdminSource::from_name),
+                initiator: None,
             })
         })
         .collect()

@@ -4,9 +4,12 @@
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
 //! - [`demo`]: the whole fetch path against the built-in Graph simulator.
 
+pub mod calibrate;
 pub mod demo;
 pub mod fetch;
+pub mod fit;
 mod progress;
+pub mod reconcile;
 mod rejects;
 pub mod report;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::Duration;
 use tracing::{debug, info, warn};
 
+use super::fit::warn_if_unknown;
 use super::{RejectLog, timed};
 use crate::columns::{attempt_columns, events_frame, parts_frame};
 use crate::config::{Query, ReportConfig, ReportSettings, Source, Window};
@@ -16,7 +17,7 @@ use crate::model::{ActivityKind, Event, RecordView};
 use crate::reporter::export::{self, Format, Output};
 use crate::reporter::frames::{calendar_frame, channel_order_frame, params_frame};
 use crate::reporter::params::Parameters;
-use crate::reporter::queries::{Frames, REPORTS, Tables};
+use crate::reporter::queries::{Frames, Tables, attempt_reports};
 use crate::reporter::{ReportError, html};
 use crate::store::Store;
 use crate::transformer::attempts::{AttemptBuilder, attempts_of_parts, build_attempts};
@@ -223,6 +224,32 @@ pub fn store_tables(
     assemble(Vec::new(), attempts, rules, window, settings)
 }
 
+/// The tables of the built-in reports of every attempt of a source, read the fast way
+/// (attempts alone, no window, no new-IP flags): what `calibrate` and `reconcile` read.
+pub fn attempt_tables(source: &Source, rules: &ChannelRules) -> Result<Tables, Error> {
+    let settings = ReportSettings {
+        new_ips: false,
+        ..ReportSettings::default()
+    };
+    let window = Window::default();
+    match source {
+        Source::Files(inputs) => {
+            let mut rejects = RejectLog::open(None)?;
+            let read = fold_files(inputs, rules, &mut rejects);
+            rejects.close()?;
+            let (attempts, stats) = read?;
+            if stats.records == 0 {
+                return Err(Error::NoRecords {
+                    files: stats.files,
+                    rejects: stats.rejects,
+                });
+            }
+            assemble(Vec::new(), attempts, rules, &window, &settings)
+        }
+        Source::Store(dir) => store_tables(dir, rules, &window, &settings),
+    }
+}
+
 /// The parts table of a batch's events (what the store keeps of their attempts).
 pub fn attempt_parts(events: &[Event]) -> polars::error::PolarsResult<DataFrame> {
     let mut attempts = AttemptBuilder::default();
@@ -260,7 +287,10 @@ pub fn tables(
         .iter()
         .filter(|event| {
             event.correlation_id.is_none()
-                && !matches!(event.kind, ActivityKind::Other | ActivityKind::AdminReset)
+                && !matches!(
+                    event.kind,
+                    ActivityKind::Other | ActivityKind::AdminReset | ActivityKind::DirectoryReset
+                )
         })
         .count();
     if without_correlation > 0 {
@@ -376,7 +406,8 @@ pub fn write_page(
     Ok(())
 }
 
-/// Writes every built-in report into `dir`, one file each, named after the report.
+/// Writes every built-in report of the attempts into `dir`, one file each, named after the
+/// report (`activities`, which reads every event, is left to a run of its own).
 ///
 /// HTML is one page of every report: `report.html`.
 pub fn write_all_reports(
@@ -395,7 +426,7 @@ pub fn write_all_reports(
         return Ok(vec![path]);
     }
     let mut written = Vec::new();
-    for report in REPORTS {
+    for report in attempt_reports() {
         let path = dir.join(format!("{}.{}", report.name, format.extension()));
         write_report(tables, &Query::builtin(report, params), format, Some(&path))?;
         written.push(path);
@@ -466,6 +497,7 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
             stats.without_time
         );
     }
+    warn_if_unknown(&mut tables, settings.unknown_warning)?;
     let params = &settings.params;
     match (config.all, config.out.as_deref()) {
         (true, Some(dir)) => {
