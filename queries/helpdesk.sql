@@ -9,7 +9,11 @@
 --   self_service_completed   completed self-service resets, every channel but admin (unlocks
 --                            excluded)
 --   login_screen_completed   of these, from the Windows login screen
---   admin_resets             successful `Reset password (by admin)`: the helpdesk's resets
+--   admin_resets             successful helpdesk resets: admin_resets_portal + admin_resets_other_tools
+--   admin_resets_portal      of these, made in the Entra portal (`Reset password (by admin)`)
+--   admin_resets_other_tools of these, made with another tool (Graph, PowerShell, a helpdesk
+--                            application): Core Directory `Reset user password` rows initiated
+--                            neither by the reset service nor echoing a portal reset
 --   contacted_admin          self-service attempts that ended contacting an admin: failed
 --                            deflection
 --   estimated_calls_avoided  self_service_completed x deflection
@@ -29,6 +33,8 @@ per_period AS (
         COUNT(*) FILTER (WHERE kind = 'reset' AND completed) AS self_service_completed,
         COUNT(*) FILTER (WHERE kind = 'reset' AND completed AND channel = 'login_screen') AS login_screen_completed,
         COUNT(*) FILTER (WHERE kind = 'admin' AND completed) AS admin_resets,
+        COUNT(*) FILTER (WHERE kind = 'admin' AND completed AND admin_source = 'portal') AS admin_resets_portal,
+        COUNT(*) FILTER (WHERE kind = 'admin' AND completed AND admin_source = 'other_tools') AS admin_resets_other_tools,
         COUNT(*) FILTER (WHERE kind = 'reset' AND final_state = 'contacted_admin') AS contacted_admin
     FROM attempts
     WHERE period IS NOT NULL
@@ -45,6 +51,8 @@ SELECT
     COALESCE(a.self_service_completed, 0) AS self_service_completed,
     COALESCE(a.login_screen_completed, 0) AS login_screen_completed,
     COALESCE(a.admin_resets, 0) AS admin_resets,
+    COALESCE(a.admin_resets_portal, 0) AS admin_resets_portal,
+    COALESCE(a.admin_resets_other_tools, 0) AS admin_resets_other_tools,
     COALESCE(a.contacted_admin, 0) AS contacted_admin,
     COALESCE(a.self_service_completed, 0) * x.deflection AS estimated_calls_avoided,
     COALESCE(a.self_service_completed, 0) * x.deflection * (x.cost_helpdesk - x.cost_self_service) AS estimated_savings,

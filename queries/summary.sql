@@ -7,18 +7,21 @@
 --   completed                     of these, completed
 --   success_rate                  completed / attempts
 --   login_screen_share            completed from the Windows login screen / completed self-service
---   admin_resets                  successful helpdesk resets (`Reset password (by admin)`)
+--   admin_resets                  successful helpdesk resets (portal and other tools, see `helpdesk`)
 --   top_drop_off                  the most frequent final state other than `completed` (detail)
 --                                 and its attempts (value); ties by name
 --   flagged_ips                   addresses flagged `many_users` in `ips` (detail: the threshold)
 --   flagged_users                 users listed in `users`
 --   estimated_calls_avoided       total of `helpdesk`
 --   estimated_savings             total of `helpdesk` (detail: the currency)
+--   unknown_share                 self-service reset attempts in channel `unknown` / all of them:
+--                                 how far the channel rules fit the data (see `calibrate`)
 WITH resets AS (
     SELECT
         COUNT(*) AS attempts,
         COUNT(*) FILTER (WHERE completed) AS completed,
-        COUNT(*) FILTER (WHERE completed AND channel = 'login_screen') AS login_screen
+        COUNT(*) FILTER (WHERE completed AND channel = 'login_screen') AS login_screen,
+        COUNT(*) FILTER (WHERE channel = 'unknown') AS unknown
     FROM attempts
     WHERE kind = 'reset'
 ),
@@ -83,6 +86,8 @@ SELECT 11 AS position, 'estimated_calls_avoided' AS metric, calls_avoided AS val
 UNION ALL
 SELECT 12 AS position, 'estimated_savings' AS metric, s.savings AS value, p.currency AS detail
 FROM savings s CROSS JOIN params p
+UNION ALL
+SELECT 13 AS position, 'unknown_share' AS metric, CAST(unknown AS DOUBLE) / attempts AS value, CAST(NULL AS VARCHAR) AS detail FROM resets
 )
 SELECT metric, value, detail
 FROM headlines

@@ -7,7 +7,8 @@ running ssprlens. This generator first decides every attempt (kind, channel, cli
 times, user, IP) and only then writes the audit rows that express it; the truth files are those decisions.
 
     python3 scripts/generate.py sample [--out data/sample] [--seed N]
-        The committed sample tenant (150 users, 90 resets, 9 unlocks, 27 admin resets, noise; about 1 MB in all):
+        The committed sample tenant (150 users, 90 resets, 9 unlocks, 27 portal and 10 helpdesk-tool resets, portal echoes,
+        reset-service side effects, `Authentication Methods` rows, noise; about 1 MB in all):
         audit.ndjson (shuffled, ~3 % verbatim duplicates), the same records as Graph pages (newest first), a portal
         download, an Azure Monitor export (oldest first) and gzip NDJSON (with and without three malformed lines)
         under shapes/, plus truth.json and attempts.truth.csv. Ends with a self-check (below).
@@ -574,15 +575,30 @@ def render_admin(rng: random.Random, tenant: Tenant, slot: Slot) -> tuple[Attemp
     return attempt, [rec]
 
 
-NOISE = [  # (service, activity, weight): context rows, never attempts
+AM_STARTED = "User started password reset"  # the newer SSPR experience's start: an attempt of its own
+NOISE = [  # (service, activity, weight): context rows, never attempts (but AM_STARTED, see render_noise)
     (SSPR, "Change password (self-service)", 25), (SSPR, BLOCKED, 5),
     (SSPR, "Security info saved for self-service password reset", 15),
-    (AUTH_METHODS, "User registered security info", 15), (AUTH_METHODS, "User started password reset", 10),
+    (AUTH_METHODS, "User registered security info", 15), (AUTH_METHODS, AM_STARTED, 10),
     (CORE, "Update user", 5), (CORE, "Change user password", 5),
 ]
 
 
-def render_noise(rng: random.Random, tenant: Tenant, slot: Slot) -> list[dict]:
+def render_noise(rng: random.Random, tenant: Tenant, slot: Slot) -> tuple[Attempt | None, list[dict]]:
+    """A context row; an `Authentication Methods` `User started password reset` row alone is a reset attempt that
+    got no further (no client type, so `unknown`)."""
+    rows = noise_rows(rng, tenant, slot)
+    rec = rows[0]
+    if get_key(rec, "activityDisplayName") != AM_STARTED:
+        return None, rows
+    ip = str(ipaddress.ip_address(record_ip(rec))) if record_ip(rec) else ""
+    attempt = Attempt(get_key(rec, "correlationId"), "reset", classify(RULES, "", ""), "", "", False, "no_outcome",
+                      "submitted_id", parse_time(get_key(rec, "activityDateTime")),
+                      get_key(rec, "targetResources")[0]["userPrincipalName"].lower(), ip)
+    return attempt, rows
+
+
+def noise_rows(rng: random.Random, tenant: Tenant, slot: Slot) -> list[dict]:
     service, activity, _ = rng.choices(NOISE, [n[2] for n in NOISE])[0]
     user = rng.choice(tenant.users)
     _, text = stamp(rng, slot.time)
@@ -596,6 +612,93 @@ def render_noise(rng: random.Random, tenant: Tenant, slot: Slot) -> list[dict]:
                    result=None if nulls else "success", reason=None if nulls else "",
                    initiated_by=initiated_by, targets=target(user, user.upn), details=details,
                    operation="Add" if "registered" in activity or "saved" in activity else "Update")]
+
+
+DIRECTORY_RESET = "Reset user password"  # Core Directory: helpdesk tools' resets, portal echoes, side effects
+TOOL_APP = {"appId": "5d1c2b1e-0000-4000-8000-00000000c0de", "displayName": "Contoso Helpdesk Tool",
+            "servicePrincipalId": None, "servicePrincipalName": None}
+RESET_SERVICE_USER = "fim_password_service@support.onmicrosoft.com"
+RESET_SERVICE_APP = "Microsoft password reset service"
+SYNC_ACCOUNT = "Sync_DC01_5f2e9a1c0b7d@contoso.example"
+ECHO_WINDOW = 5 * 60 * TICKS
+TOOL_RESETS = 10
+
+
+def service_initiator(upn: str | None, app: str | None) -> dict:
+    """The reset service (or the sync account) as initiator: a user without address, or an app."""
+    if app:
+        return {"user": None, "app": {"appId": None, "displayName": app, "servicePrincipalId": None,
+                                      "servicePrincipalName": None}}
+    return {"user": {"id": None, "displayName": None, "userPrincipalName": upn, "ipAddress": None}, "app": None}
+
+
+def helpdesk_tools_and_newer_experience(rng: random.Random, tenant: Tenant, attempts: list[Attempt],
+                                        recs: list[dict]) -> tuple[list[Attempt], list[dict]]:
+    """What the newer SSPR experience and helpdesk tools add to a tenant's log:
+    - Core Directory `Reset user password` echoes of about half the portal resets (same admin and user, another
+      correlationId, seconds to minutes later): the portal reset counts once;
+    - helpdesk resets made with another tool (an app, or a helpdesk admin through Graph): Core Directory rows only,
+      each an `admin` attempt, none within 5 minutes of a portal reset of the same user;
+    - the reset service's own Core Directory rows (as `fim_password_service@...`, as an app) and the sync account's
+      `Change user password`: side effects, never attempts;
+    - `Authentication Methods` `User started password reset` rows inside some self-service attempts (same
+      correlationId, one second after the first row, no client type: the attempt is unchanged), and the
+      service's `Admin started password reset` / `User started password change`, never attempts."""
+    users = {u.upn.lower(): u for u in tenant.users}
+    new_attempts, rows = [], []
+    portal = []  # (target upn, ticks) of portal resets
+    for rec in recs:
+        if get_key(rec, "activityDisplayName") != ADMIN:
+            continue
+        when, target_rows = parse_time(get_key(rec, "activityDateTime")), get_key(rec, "targetResources")
+        portal.append((target_rows[0]["userPrincipalName"].lower(), when))
+        if rng.random() < 0.5:
+            _, text = stamp(rng, when + rng.randrange(5 * TICKS, 180 * TICKS))
+            rows.append(record(rng, service=CORE, activity=DIRECTORY_RESET, corr=new_guid(rng), seq=0, when=text,
+                               result=get_key(rec, "result"), reason="", initiated_by=get_key(rec, "initiatedBy"),
+                               targets=target_rows, details=empty_details(rng)))
+    for _ in range(TOOL_RESETS):
+        user = rng.choice(tenant.users)
+        when = admin_time(rng)
+        while any(upn == user.upn.lower() and abs(t - when) <= 2 * ECHO_WINDOW for upn, t in portal):
+            when = admin_time(rng)
+        when, text = stamp(rng, when)
+        ok = rng.random() < 0.9
+        by_app = rng.random() < 0.5
+        admin = rng.choice(tenant.admins)
+        initiated_by = ({"user": None, "app": TOOL_APP} if by_app
+                        else user_initiator(tenant, admin, admin.upn, HELPDESK_IP))
+        rec = record(rng, service=CORE, activity=DIRECTORY_RESET, corr=new_guid(rng), seq=0, when=text,
+                     result="success" if ok else "failure", reason="", initiated_by=initiated_by,
+                     targets=target(user, user.upn), details=empty_details(rng))
+        rows.append(rec)
+        new_attempts.append(Attempt(get_key(rec, "id"), "admin", "admin", "", "", ok, "completed" if ok else "failed",
+                                    "", when, user.upn.lower(), "" if by_app else HELPDESK_IP))
+    completed = sorted((a for a in attempts if a.kind == "reset" and a.completed), key=lambda a: a.attempt_id)
+    for n, a in enumerate(rng.sample(completed, 6)):
+        user = users[a.user]
+        upn, app = [(RESET_SERVICE_USER, None), (None, RESET_SERVICE_APP), (SYNC_ACCOUNT, None)][n % 3]
+        _, text = stamp(rng, a.first_time + rng.randrange(30 * TICKS, 90 * TICKS))
+        rows.append(record(rng, service=CORE, activity="Change user password" if upn == SYNC_ACCOUNT else DIRECTORY_RESET,
+                           corr=new_guid(rng), seq=0, when=text, result="success", reason="",
+                           initiated_by=service_initiator(upn, app), targets=target(user, user.upn),
+                           details=empty_details(rng)))
+    resets = sorted((a for a in attempts if a.kind == "reset" and a.channel != "unknown"), key=lambda a: a.attempt_id)
+    for a in rng.sample(resets, 8):
+        user = users[a.user]
+        _, text = stamp(rng, a.first_time + TICKS)
+        rows.append(record(rng, service=AUTH_METHODS, activity=rng.choice([AM_STARTED, AM_STARTED.lower()]),
+                           corr=a.attempt_id, seq=90, when=text, result="success", reason="",
+                           initiated_by=user_initiator(tenant, user, user.upn, a.ip or ABSENT),
+                           targets=target(user, user.upn), details=empty_details(rng)))
+    for activity in ["Admin started password reset"] * 3 + ["User started password change"] * 3:
+        user, admin = rng.choice(tenant.users), rng.choice(tenant.admins)
+        by = admin if activity.startswith("Admin") else user
+        _, text = stamp(rng, random_time(rng))
+        rows.append(record(rng, service=AUTH_METHODS, activity=activity, corr=new_guid(rng), seq=0, when=text,
+                           result="success", reason="", initiated_by=user_initiator(tenant, by, by.upn, by.home_ip),
+                           targets=target(user, user.upn), details=empty_details(rng)))
+    return new_attempts, rows
 
 
 # ---------------------------------------------------------------------------------------------- plan
@@ -673,7 +776,7 @@ def counts_for(attempts: int) -> tuple[int, int, int, int]:
 
 def render(rng: random.Random, tenant: Tenant, slot: Slot) -> tuple[Attempt | None, list[dict]]:
     if slot.kind == "noise":
-        return None, render_noise(rng, tenant, slot)
+        return render_noise(rng, tenant, slot)
     return (render_admin if slot.kind == "admin" else render_sspr)(rng, tenant, slot)
 
 
@@ -839,6 +942,9 @@ def write_sample(out: Path, seed: int):
         attempt, rows = render(rng, tenant, slot)
         attempts += [attempt] if attempt else []
         recs += rows
+    added, rows = helpdesk_tools_and_newer_experience(random.Random(seed + 16), tenant, attempts, recs)
+    attempts += added
+    recs += rows
     n = len(recs)
     repeated = rng.sample(range(n), round(n * 0.03))
     shuffled = rng.sample(range(n), n)
@@ -956,13 +1062,27 @@ def rebuild_attempts(lines: list[str]) -> dict[str, Attempt]:
         unique.setdefault(rec["id"], rec)
     groups: dict[str, list[dict]] = {}
     attempts = {}
+    portal, directory = [], []
     for rec in unique.values():
-        if rec.get("loggedByService") != SSPR:
-            continue
-        if rec["activityDisplayName"] == ADMIN:
+        service, activity = rec.get("loggedByService"), rec.get("activityDisplayName")
+        if service == SSPR and activity == ADMIN:
             attempts[rec["id"]] = attempt_from_rows("admin", rec["id"], [rec])
-        elif rec["activityDisplayName"] in (FLOW, RESET, UNLOCK):
+            portal.append((rec["targetResources"][0]["userPrincipalName"].lower(), parse_time(rec["activityDateTime"])))
+        elif (service == SSPR and activity in (FLOW, RESET, UNLOCK)
+              or service == AUTH_METHODS and activity.lower() == AM_STARTED.lower()):
             groups.setdefault(rec["correlationId"], []).append(rec)
+        elif service == CORE and activity == DIRECTORY_RESET:
+            directory.append(rec)
+    for rec in directory:  # a helpdesk tool's reset: neither the reset service's nor a portal reset's echo
+        by = rec["initiatedBy"]
+        initiator = ((by.get("app") or {}).get("displayName") or (by.get("user") or {}).get("userPrincipalName")
+                     or "").lower()
+        service_made = initiator in (RESET_SERVICE_APP.lower(), SSPR.lower()) or initiator.startswith(
+            (RESET_SERVICE_USER.split("@")[0] + "@", "sync_"))
+        user, when = rec["targetResources"][0]["userPrincipalName"].lower(), parse_time(rec["activityDateTime"])
+        echo = any(upn == user and abs(t - when) <= ECHO_WINDOW for upn, t in portal)
+        if initiator and not service_made and not echo:
+            attempts[rec["id"]] = attempt_from_rows("admin", rec["id"], [rec])
     for corr, rows in groups.items():
         kind = "unlock" if any(r["activityDisplayName"] == UNLOCK for r in rows) else "reset"
         attempts[corr] = attempt_from_rows(kind, corr, rows)

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::reporter::Rendering;
 use crate::reporter::params::{
     DEFAULT_CURRENCY, DEFAULT_IP_USERS, DEFAULT_REPEAT_RESETS, DEFAULT_TIME_ZONE,
-    DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS,
+    DEFAULT_UNKNOWN_WARNING, DEFAULT_WORKING_DAYS, DEFAULT_WORKING_HOURS,
 };
 use crate::transformer::calendar::PeriodUnit;
 
@@ -58,6 +58,68 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `ssprlens manpage > /usr/local/share/man/man1/ssprlens.1`.
     Manpage,
+    /// Learn your tenant's ClientType values from test resets you made and labelled: writes a
+    /// rules file that puts each in its channel (see README, "Can I trust these numbers?").
+    Calibrate(CalibrateArgs),
+    /// Compare our daily counts with Microsoft's own (Graph's userPasswordResetsAndChangesSummary).
+    Reconcile(Box<ReconcileArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub graph: GraphArgs,
+
+    /// Channel rules (TOML) whose `[reset_service]` section tells the reset service's own Core
+    /// Directory resets from helpdesk tools' [default: the built-in].
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+
+    /// Output format [default: from the --out extension, else table].
+    #[arg(long, short, value_enum)]
+    pub format: Option<Rendering>,
+
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Exit with code 4 when a day is `check` (the numbers differ beyond the tolerance).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The test account whose password you reset (its user principal name).
+    #[arg(long, value_name = "UPN")]
+    pub user: String,
+
+    /// When you began the reset at the Windows sign-in screen: RFC 3339 or YYYY-MM-DDTHH:MM
+    /// (UTC). The user's reset attempt that began nearest to it, within 30 minutes, is labelled.
+    #[arg(long, value_name = "TIME")]
+    pub login_screen: String,
+
+    /// When you began the reset on the web (same forms).
+    #[arg(long, value_name = "TIME")]
+    pub web: Option<String>,
+
+    /// When you began a reset of another kind, such as a mobile app (same forms).
+    #[arg(long, value_name = "TIME")]
+    pub other: Option<String>,
+
+    /// The rules that classify everything else, after the learnt ones [default: the built-in].
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+
+    /// Write the rules file here (atomically); without it, print the rules file.
+    #[arg(long, short, value_name = "RULES.toml")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -79,7 +141,8 @@ pub struct ReportArgs {
     pub source: SourceArgs,
 
     /// The built-in report to run: channels, client_types, unlocks, funnel, trend, ips, users,
-    /// helpdesk, helpdesk_rollout, summary. (`--format html` shows them all on one page.)
+    /// helpdesk, helpdesk_rollout, summary, activities. (`--format html` shows them all on one
+    /// page, but `activities`.)
     #[arg(long, short, value_name = "NAME", default_value = "channels")]
     pub report: String,
 
@@ -189,6 +252,11 @@ pub struct AnalysisArgs {
     /// The time zone of the working hours [default: --tz].
     #[arg(long, value_name = "ZONE")]
     pub working_tz: Option<String>,
+
+    /// Warn when more than this share (0 to 1) of self-service reset attempts land in channel
+    /// `unknown`: the channel rules do not fit the data (see `ssprlens calibrate`).
+    #[arg(long, value_name = "SHARE", default_value_t = DEFAULT_UNKNOWN_WARNING)]
+    pub unknown_warning: f64,
 }
 
 impl Default for AnalysisArgs {
@@ -206,6 +274,7 @@ impl Default for AnalysisArgs {
             repeat_resets: DEFAULT_REPEAT_RESETS,
             working_hours: DEFAULT_WORKING_HOURS.to_owned(),
             working_days: DEFAULT_WORKING_DAYS.to_owned(),
+            unknown_warning: DEFAULT_UNKNOWN_WARNING,
             working_tz: None,
         }
     }
@@ -302,13 +371,11 @@ pub struct GraphArgs {
     #[arg(long, conflicts_with = "managed_identity")]
     pub azure_cli: bool,
 
-    /// The loggedByService value to fetch.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "Self-service Password Management"
-    )]
-    pub service: String,
+    /// A loggedByService value to fetch (repeatable; replaces the list) [default: `Self-service
+    /// Password Management` and `Authentication Methods`]. Core Directory `Reset user password`
+    /// rows (helpdesk resets of other tools) are fetched too, over the same window.
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
 
     /// Records per page ($top).
     #[arg(long, value_name = "N", default_value_t = 999)]

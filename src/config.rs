@@ -8,13 +8,15 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
+    AnalysisArgs, CalibrateArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReconcileArgs,
+    ReportArgs, RunArgs, SelectionArgs,
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
+use crate::fetcher::graph::pager::DEFAULT_SERVICES;
 use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
 use crate::reporter::Rendering;
@@ -26,6 +28,7 @@ use crate::reporter::params::{
 use crate::reporter::queries::{self, REPORTS, Report};
 use crate::timespec::{DURATION_FORMS, parse_duration, parse_window};
 use crate::transformer::calendar::{Calendar, WorkingHours};
+use crate::transformer::calibration::Label;
 use crate::transformer::pseudonym::Pseudonymizer;
 use crate::transformer::rules::ChannelRules;
 use crate::transformer::window::Window;
@@ -58,7 +61,7 @@ impl Query {
             total_sql: report.total_sql.map(str::to_owned),
             appendix_sql: appendix.map(|appendix| appendix.sql.to_owned()),
             notes: params.notes_for(report.name),
-            needs_events: false,
+            needs_events: report.reads_events,
             needs_new_ips: reads_new_ips(report) || appendix.is_some_and(reads_new_ips),
         }
     }
@@ -75,6 +78,8 @@ pub struct ReportSettings {
     /// Whether attempts get their `new_ip_for_user` flags, which take a pass over every
     /// attempt: only when a report to be written may read them.
     pub new_ips: bool,
+    /// The share of self-service reset attempts in `unknown` above which a report warns.
+    pub unknown_warning: f64,
 }
 
 impl Default for ReportSettings {
@@ -161,6 +166,12 @@ impl ReportSettings {
         if currency.is_empty() {
             return Err(Error::Usage("--currency is empty".into()));
         }
+        if !(0.0..=1.0).contains(&args.unknown_warning) {
+            return Err(Error::Usage(format!(
+                "--unknown-warning is a share of attempts: from 0 to 1, not {}",
+                args.unknown_warning
+            )));
+        }
         if args.ip_users == 0 || args.repeat_resets == 0 {
             return Err(Error::Usage(
                 "--ip-users and --repeat-resets count from 1".into(),
@@ -199,6 +210,7 @@ impl ReportSettings {
             params,
             pseudonyms: pseudonymizer(privacy)?,
             new_ips: true,
+            unknown_warning: args.unknown_warning,
         })
     }
 }
@@ -334,7 +346,8 @@ pub struct FetchConfig {
     pub store: PathBuf,
     pub graph_url: Url,
     pub auth: AuthConfig,
-    pub service: String,
+    /// The loggedByService values whose rows are fetched (with the Core Directory resets).
+    pub services: Vec<String>,
     /// `None`: from the store's watermark minus the overlap, or 30 days back.
     pub since: Option<DateTime<Utc>>,
     pub until: DateTime<Utc>,
@@ -345,6 +358,106 @@ pub struct FetchConfig {
     pub timeout: std::time::Duration,
     pub ca_cert: Option<PathBuf>,
     pub rejects: Option<PathBuf>,
+}
+
+/// The `--service` values, trimmed and each once; the default services without any.
+fn services_arg(given: Vec<String>) -> Result<Vec<String>, Error> {
+    if given.is_empty() {
+        return Ok(DEFAULT_SERVICES.map(str::to_owned).to_vec());
+    }
+    let mut services: Vec<String> = Vec::new();
+    for name in given {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Usage("--service must not be empty".into()));
+        }
+        if !services.iter().any(|known| known == name) {
+            services.push(name.to_owned());
+        }
+    }
+    Ok(services)
+}
+
+/// Where Graph is, how to sign in to it, and how politely to ask: what every command that reads
+/// Graph takes from the command line.
+#[derive(Debug, Clone)]
+pub struct GraphConnection {
+    pub graph_url: Url,
+    pub auth: AuthConfig,
+    pub throttle: RateLimit,
+    pub retry: RetryPolicy,
+    pub timeout: std::time::Duration,
+}
+
+impl GraphConnection {
+    /// Signing in as the arguments and the environment say, or with `method` when given.
+    fn signing_in_as(graph: &GraphArgs, method: Option<AuthMethod>) -> Result<Self, Error> {
+        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(graph, &graph_url, method)?;
+        let throttle: RateLimit = graph
+            .throttle
+            .parse()
+            .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
+        let retry = RetryPolicy {
+            budget: duration_arg(&graph.retry_budget, "--retry-budget")?
+                .to_std()
+                .unwrap_or_default(),
+            ..RetryPolicy::default()
+        };
+        let timeout = duration_arg(&graph.timeout, "--timeout")?
+            .to_std()
+            .unwrap_or_default();
+        if timeout.is_zero() {
+            return Err(Error::Usage("--timeout must be longer than zero".into()));
+        }
+        Ok(GraphConnection {
+            graph_url,
+            auth,
+            throttle,
+            retry,
+            timeout,
+        })
+    }
+}
+
+/// `ssprlens reconcile`, validated.
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    pub source: Source,
+    pub rules: ChannelRules,
+    pub graph: GraphConnection,
+    pub ca_cert: Option<PathBuf>,
+    pub format: Format,
+    pub out: Option<PathBuf>,
+    pub strict: bool,
+}
+
+impl ReconcileConfig {
+    pub fn from_args(args: ReconcileArgs) -> Result<Self, Error> {
+        let rendering = args.format.unwrap_or_else(|| {
+            args.out
+                .as_deref()
+                .and_then(Rendering::from_extension)
+                .unwrap_or(Rendering::Table(Format::Table))
+        });
+        let Rendering::Table(format) = rendering else {
+            return Err(Error::Usage(
+                "reconcile writes one table: --format table, csv, json, markdown or parquet".into(),
+            ));
+        };
+        Ok(ReconcileConfig {
+            source: match args.source.store {
+                Some(dir) => Source::Store(dir),
+                None => Source::Files(args.source.input),
+            },
+            rules: load_rules(args.channels.as_deref())?,
+            graph: GraphConnection::signing_in_as(&args.graph, None)?,
+            ca_cert: args.graph.ca_cert,
+            format,
+            out: args.out,
+            strict: args.strict,
+        })
+    }
 }
 
 /// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
@@ -379,32 +492,21 @@ impl FetchConfig {
         }
         let overlap = duration_arg(&args.overlap, "--overlap")?;
         let graph = args.graph;
-        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(&graph, &graph_url, method)?;
         if graph.page_size == 0 {
             return Err(Error::Usage("--page-size must be at least 1".into()));
         }
-        let throttle: RateLimit = graph
-            .throttle
-            .parse()
-            .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
-        let retry = RetryPolicy {
-            budget: duration_arg(&graph.retry_budget, "--retry-budget")?
-                .to_std()
-                .unwrap_or_default(),
-            ..RetryPolicy::default()
-        };
-        let timeout = duration_arg(&graph.timeout, "--timeout")?
-            .to_std()
-            .unwrap_or_default();
-        if timeout.is_zero() {
-            return Err(Error::Usage("--timeout must be longer than zero".into()));
-        }
+        let GraphConnection {
+            graph_url,
+            auth,
+            throttle,
+            retry,
+            timeout,
+        } = GraphConnection::signing_in_as(&graph, method)?;
         Ok(FetchConfig {
             store,
             graph_url,
             auth,
-            service: graph.service,
+            services: services_arg(graph.service)?,
             since,
             until,
             overlap,
@@ -437,6 +539,69 @@ impl ImportConfig {
             rejects: args.rejects,
         })
     }
+}
+
+/// `ssprlens calibrate`, validated.
+#[derive(Debug, Clone)]
+pub struct CalibrateConfig {
+    pub source: Source,
+    /// Lowercased, as attempts keep it.
+    pub user: String,
+    pub labels: Vec<Label>,
+    pub base: ChannelRules,
+    pub out: Option<PathBuf>,
+}
+
+impl CalibrateConfig {
+    pub fn from_args(args: CalibrateArgs) -> Result<Self, Error> {
+        let user = args.user.trim().to_lowercase();
+        if user.is_empty() {
+            return Err(Error::Usage("--user is empty".into()));
+        }
+        let labelled = [
+            ("login_screen", "--login-screen", Some(args.login_screen)),
+            ("web", "--web", args.web),
+            ("other", "--other", args.other),
+        ];
+        let mut labels = Vec::new();
+        for (channel, option, time) in labelled {
+            let Some(text) = time else { continue };
+            let time = parse_label_time(&text).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{option} `{text}` is not a time: use RFC 3339 (2026-10-05T09:12:00Z) or YYYY-MM-DDTHH:MM (UTC)"
+                ))
+            })?;
+            labels.push(Label {
+                channel: channel.to_owned(),
+                option: option.to_owned(),
+                time,
+            });
+        }
+        Ok(CalibrateConfig {
+            source: match args.source.store {
+                Some(dir) => Source::Store(dir),
+                None => Source::Files(args.source.input),
+            },
+            user,
+            labels,
+            base: load_rules(args.channels.as_deref())?,
+            out: args.out,
+        })
+    }
+}
+
+/// A test reset's time: RFC 3339, or `YYYY-MM-DDTHH:MM` (seconds optional) in UTC.
+fn parse_label_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.to_utc())
+        .ok()
+        .or_else(|| {
+            ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+                .iter()
+                .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+                .map(|naive| naive.and_utc())
+        })
 }
 
 /// `ssprlens run`, validated.

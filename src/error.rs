@@ -19,6 +19,7 @@ pub mod exit {
     /// An input path is missing or unreadable, or no input held a single record.
     pub const NO_INPUT: u8 = 3;
     /// Some input was rejected: `report --strict` wrote nothing; `fetch` and `run` did the rest.
+    /// Also `reconcile --strict` with a `check` day.
     pub const REJECTS: u8 = 4;
     /// Entra or Graph refused the credentials or the permission.
     pub const AUTH: u8 = 5;
@@ -66,15 +67,24 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("{0}")]
     Fetch(#[from] FetchError),
+    /// `calibrate` found no labelled attempt, or rules that would contradict the labels.
+    #[error("calibrate: {0}")]
+    Calibrate(String),
+    /// `reconcile --strict` found days where our counts and Microsoft's differ beyond the
+    /// tolerance.
+    #[error("{days} days differ from Microsoft's counts beyond the tolerance (--strict)")]
+    Disagreement { days: usize },
 }
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Rules { .. } => exit::USAGE,
+            Error::Usage(_) | Error::Rules { .. } | Error::Calibrate(_) => exit::USAGE,
             Error::Runtime(_) => exit::SYSTEM,
             Error::Input(_) | Error::NoRecords { .. } => exit::NO_INPUT,
-            Error::Rejected { .. } | Error::Partial { .. } => exit::REJECTS,
+            Error::Rejected { .. } | Error::Partial { .. } | Error::Disagreement { .. } => {
+                exit::REJECTS
+            }
             Error::RejectsFile { .. } | Error::Report(_) => exit::FAILURE,
             Error::Store(StoreError::Locked { .. }) => exit::LOCKED,
             Error::Store(_) => exit::FAILURE,

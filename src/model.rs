@@ -130,6 +130,8 @@ pub struct RecordView<'a> {
     pub initiator_id: Option<Cow<'a, str>>,
     pub initiator_upn: Option<Cow<'a, str>>,
     pub initiator_ip: Option<Cow<'a, str>>,
+    /// `initiatedBy.app.displayName`.
+    pub initiator_app: Option<Cow<'a, str>>,
     /// The fields of the first target naming a user (a UPN or type `User`), else of the first.
     pub target_id: Option<Cow<'a, str>>,
     pub target_upn: Option<Cow<'a, str>>,
@@ -177,6 +179,7 @@ impl AuditRecord {
     /// The fields attempts read, borrowed.
     pub fn view(&self) -> RecordView<'_> {
         let user = self.initiated_by.as_ref().and_then(|by| by.user.as_ref());
+        let app = self.initiated_by.as_ref().and_then(|by| by.app.as_ref());
         let mut view = RecordView {
             id: borrowed(&self.id),
             activity_date_time: borrowed(&self.activity_date_time),
@@ -189,6 +192,7 @@ impl AuditRecord {
             initiator_id: user.and_then(|user| borrowed(&user.id)),
             initiator_upn: user.and_then(|user| borrowed(&user.user_principal_name)),
             initiator_ip: user.and_then(|user| borrowed(&user.ip_address)),
+            initiator_app: app.and_then(|app| borrowed(&app.display_name)),
             ..RecordView::default()
         };
         for target in &self.target_resources {
@@ -217,35 +221,47 @@ pub enum ActivityKind {
     SelfServiceReset,
     /// `Unlock user account (self-service)`: marks the correlation id as an unlock.
     SelfServiceUnlock,
-    /// `Reset password (by admin)`: one helpdesk reset.
+    /// `Reset password (by admin)`: one helpdesk reset made in the Entra portal.
     AdminReset,
-    /// Anything else: blocks, password changes, registration, Core Directory side effects.
+    /// `User started password reset` (service `Authentication Methods`): the start of a
+    /// self-service reset in the newer experience, a row of its attempt like a flow row.
+    ResetStarted,
+    /// `Reset user password` (service `Core Directory`): a helpdesk reset made with another
+    /// tool, unless the reset service initiated it or it echoes a portal reset (see
+    /// [`crate::transformer::helpdesk`]).
+    DirectoryReset,
+    /// Anything else: blocks, password changes, registration, other Core Directory rows.
     #[default]
     Other,
 }
 
 impl ActivityKind {
-    /// Classifies an activity display name (exact names, compared ignoring case and outer spaces).
+    /// The activity names the model gives a meaning, each with its kind.
+    pub const NAMES: [(&str, ActivityKind); 6] = [
+        (
+            "Self-service password reset flow activity progress",
+            ActivityKind::FlowProgress,
+        ),
+        (
+            "Reset password (self-service)",
+            ActivityKind::SelfServiceReset,
+        ),
+        (
+            "Unlock user account (self-service)",
+            ActivityKind::SelfServiceUnlock,
+        ),
+        ("Reset password (by admin)", ActivityKind::AdminReset),
+        ("User started password reset", ActivityKind::ResetStarted),
+        ("Reset user password", ActivityKind::DirectoryReset),
+    ];
+
+    /// Classifies an activity display name (exact names, compared ignoring case and outer
+    /// spaces: Microsoft spells `User started password reset` in lowercase in places).
     pub fn of(activity: Option<&str>) -> Self {
-        const NAMES: [(&str, ActivityKind); 4] = [
-            (
-                "Self-service password reset flow activity progress",
-                ActivityKind::FlowProgress,
-            ),
-            (
-                "Reset password (self-service)",
-                ActivityKind::SelfServiceReset,
-            ),
-            (
-                "Unlock user account (self-service)",
-                ActivityKind::SelfServiceUnlock,
-            ),
-            ("Reset password (by admin)", ActivityKind::AdminReset),
-        ];
         let Some(activity) = activity.map(str::trim) else {
             return ActivityKind::Other;
         };
-        NAMES
+        Self::NAMES
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(activity))
             .map_or(ActivityKind::Other, |(_, kind)| *kind)
@@ -294,6 +310,7 @@ pub struct EventView<'a> {
     pub correlation_id: Option<Cow<'a, str>>,
     pub initiator_upn: Option<Cow<'a, str>>,
     pub initiator_id: Option<Cow<'a, str>>,
+    pub initiator_app: Option<Cow<'a, str>>,
     pub target_upn: Option<Cow<'a, str>>,
     pub target_id: Option<Cow<'a, str>>,
     pub ip_address: Option<Cow<'a, str>>,
@@ -307,7 +324,6 @@ pub struct EventView<'a> {
 pub struct EventExtras {
     pub service: Option<String>,
     pub category: Option<String>,
-    pub initiator_app: Option<String>,
     pub details: Vec<(String, String)>,
 }
 
@@ -327,7 +343,7 @@ impl EventView<'_> {
             correlation_id: owned(self.correlation_id),
             initiator_upn: owned(self.initiator_upn),
             initiator_id: owned(self.initiator_id),
-            initiator_app: extras.initiator_app,
+            initiator_app: owned(self.initiator_app),
             target_upn: owned(self.target_upn),
             target_id: owned(self.target_id),
             ip_address: owned(self.ip_address),
@@ -351,6 +367,7 @@ impl Event {
             correlation_id: borrowed(&self.correlation_id),
             initiator_upn: borrowed(&self.initiator_upn),
             initiator_id: borrowed(&self.initiator_id),
+            initiator_app: borrowed(&self.initiator_app),
             target_upn: borrowed(&self.target_upn),
             target_id: borrowed(&self.target_id),
             ip_address: borrowed(&self.ip_address),
@@ -395,12 +412,20 @@ pub struct AttemptPart<'a> {
     /// The correlation id; for a helpdesk reset, the record id.
     pub key: &'a str,
     pub admin: bool,
+    /// For a helpdesk reset, where it was made.
+    pub admin_source: Option<AdminSource>,
+    /// For a helpdesk reset, who initiated it: the app's display name, else the user's UPN.
+    pub initiator: Option<&'a str>,
     /// How many rows it has, each record once.
     pub rows: u32,
     pub has_reset_row: bool,
     pub has_unlock_row: bool,
     /// Whether a row completed the reset; for a helpdesk reset, whether it succeeded.
     pub reset_completed: bool,
+    /// The time of the earliest successful `Reset password (self-service)` row, and of the
+    /// earliest flow row `User successfully reset password`: when the reset completed.
+    pub reset_row_succeeded: Option<DateTime<Utc>>,
+    pub flow_succeeded: Option<DateTime<Utc>>,
     pub unlock_completed: bool,
     pub started: Option<DateTime<Utc>>,
     pub ended: Option<DateTime<Utc>>,
@@ -425,8 +450,35 @@ pub enum AttemptKind {
     Reset,
     /// A self-service account unlock (has an `Unlock user account (self-service)` row).
     Unlock,
-    /// A helpdesk reset: one `Reset password (by admin)` row.
+    /// A helpdesk reset: one `Reset password (by admin)` row, or one Core Directory `Reset user
+    /// password` row of another tool.
     Admin,
+}
+
+/// Where a helpdesk reset was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminSource {
+    /// In the Entra portal: a `Reset password (by admin)` row.
+    Portal,
+    /// With another tool (Graph, PowerShell, a helpdesk application): a Core Directory
+    /// `Reset user password` row that is neither the reset service's nor a portal reset's echo.
+    OtherTool,
+}
+
+impl AdminSource {
+    pub const ALL: [AdminSource; 2] = [AdminSource::Portal, AdminSource::OtherTool];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminSource::Portal => "portal",
+            AdminSource::OtherTool => "other_tools",
+        }
+    }
+
+    /// The source of a name [`AdminSource::as_str`] gives.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|source| source.as_str() == name)
+    }
 }
 
 impl AttemptKind {
@@ -477,6 +529,15 @@ pub struct Attempt {
     pub new_ip_for_user: Option<bool>,
     /// Where the attempt falls in the report's calendar; `None` until placed, or without a time.
     pub local: Option<LocalPlacement>,
+    /// When a completed reset completed: its earliest successful `Reset password
+    /// (self-service)` row, else its earliest flow row `User successfully reset password`; a
+    /// helpdesk reset's row. `None` otherwise, and for rows without a time.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// For a helpdesk reset, where it was made.
+    pub admin_source: Option<AdminSource>,
+    /// For a helpdesk reset, who initiated it (the app's display name, else the user's UPN):
+    /// what tells a tool's reset from the reset service's own; not a column of the table.
+    pub initiator: Option<String>,
 }
 
 impl Attempt {
@@ -497,6 +558,8 @@ impl Attempt {
             furthest_step: self.furthest_step,
             final_state: self.final_state,
             ip_network: self.ip_network.as_deref(),
+            completed_at: self.completed_at,
+            admin_source: self.admin_source,
         }
     }
 }
@@ -519,6 +582,8 @@ pub struct AttemptView<'a> {
     pub furthest_step: Option<FunnelStep>,
     pub final_state: Option<FinalState>,
     pub ip_network: Option<&'a str>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub admin_source: Option<AdminSource>,
 }
 
 /// The steps of a self-service reset, in the order a user goes through them.

@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::{nanos_of, utc_times};
-use crate::model::{Attempt, AttemptView, FinalState, FunnelStep};
+use crate::model::{AdminSource, Attempt, AttemptView, FinalState, FunnelStep};
 
 /// The columns of the `attempts` table, in order.
 pub mod attempt_columns {
@@ -23,6 +23,8 @@ pub mod attempt_columns {
     pub const FURTHEST_STEP: &str = "furthest_step";
     pub const FINAL_STATE: &str = "final_state";
     pub const IP_NETWORK: &str = "ip_network";
+    pub const COMPLETED_AT: &str = "completed_at";
+    pub const ADMIN_SOURCE: &str = "admin_source";
     pub const NEW_IP_FOR_USER: &str = "new_ip_for_user";
     pub const DAY: &str = "day";
     pub const PERIOD: &str = "period";
@@ -51,6 +53,8 @@ pub struct DecidedColumns {
     furthest_step: StringChunkedBuilder,
     final_state: StringChunkedBuilder,
     ip_network: StringChunkedBuilder,
+    completed_at: PrimitiveChunkedBuilder<Int64Type>,
+    admin_source: StringChunkedBuilder,
 }
 
 impl DecidedColumns {
@@ -65,6 +69,8 @@ impl DecidedColumns {
             furthest_step: text(FURTHEST_STEP),
             final_state: text(FINAL_STATE),
             ip_network: text(IP_NETWORK),
+            completed_at: PrimitiveChunkedBuilder::new(COMPLETED_AT.into(), capacity),
+            admin_source: text(ADMIN_SOURCE),
         }
     }
 
@@ -78,6 +84,10 @@ impl DecidedColumns {
         self.final_state
             .append_option(attempt.final_state.map(FinalState::as_str));
         self.ip_network.append_option(attempt.ip_network);
+        self.completed_at
+            .append_option(nanos_of(attempt.completed_at));
+        self.admin_source
+            .append_option(attempt.admin_source.map(AdminSource::as_str));
     }
 
     /// The table of these and the `taken` columns, which must be as long; `new_ip_for_user` and
@@ -102,6 +112,8 @@ impl DecidedColumns {
             text(self.furthest_step),
             text(self.final_state),
             text(self.ip_network),
+            utc_times(self.completed_at.finish())?,
+            text(self.admin_source),
             empty(NEW_IP_FOR_USER, DataType::Boolean),
             empty(DAY, DataType::String),
             empty(PERIOD, DataType::String),

@@ -65,7 +65,7 @@ pub fn events_frame(events: &[Event]) -> PolarsResult<DataFrame> {
 }
 
 /// The columns of the [`events_frame`] schema that attempts read: enough for [`for_each_view`].
-pub const VIEW_COLUMNS: [&str; 13] = [
+pub const VIEW_COLUMNS: [&str; 14] = [
     "id",
     "time",
     "activity",
@@ -74,6 +74,7 @@ pub const VIEW_COLUMNS: [&str; 13] = [
     "correlation_id",
     "initiator_upn",
     "initiator_id",
+    "initiator_app",
     "target_upn",
     "target_id",
     "ip_address",
@@ -102,10 +103,11 @@ pub fn for_each_view(
         texts("result")?,
         texts("result_reason")?,
     );
-    let (correlations, initiator_upns, initiator_ids) = (
+    let (correlations, initiator_upns, initiator_ids, initiator_apps) = (
         texts("correlation_id")?,
         texts("initiator_upn")?,
         texts("initiator_id")?,
+        texts("initiator_app")?,
     );
     let (target_upns, target_ids, ips) = (
         texts("target_upn")?,
@@ -129,6 +131,7 @@ pub fn for_each_view(
                 correlation_id: borrowed(&correlations, row),
                 initiator_upn: borrowed(&initiator_upns, row),
                 initiator_id: borrowed(&initiator_ids, row),
+                initiator_app: borrowed(&initiator_apps, row),
                 target_upn: borrowed(&target_upns, row),
                 target_id: borrowed(&target_ids, row),
                 ip_address: borrowed(&ips, row),
@@ -143,18 +146,13 @@ pub fn for_each_view(
 /// The events of a frame in the [`events_frame`] schema (as read back from Parquet).
 pub fn events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Event>> {
     let texts = |name: &str| owned_texts(frame, name);
-    let (mut services, mut categories, mut initiator_apps) = (
-        texts("service")?,
-        texts("category")?,
-        texts("initiator_app")?,
-    );
+    let (mut services, mut categories) = (texts("service")?, texts("category")?);
     let details = frame.column("details")?.str()?;
     let mut events = Vec::with_capacity(frame.height());
     for_each_view(frame, |row, view| {
         events.push(view.into_event(EventExtras {
             service: services[row].take(),
             category: categories[row].take(),
-            initiator_app: initiator_apps[row].take(),
             details: parse_details(details.get(row)),
         }));
     })?;

@@ -11,15 +11,19 @@ use chrono::DateTime;
 use polars::prelude::*;
 
 use super::{TakenColumns, nanos_of, time_nanos, utc_times};
-use crate::model::{AttemptPart, FinalState, FunnelStep, RowOrder};
+use crate::model::{AdminSource, AttemptPart, FinalState, FunnelStep, RowOrder};
 
 const KEY: &str = "key";
 const ADMIN: &str = "admin";
+const ADMIN_SOURCE: &str = "admin_source";
+const INITIATOR: &str = "initiator";
 const ROWS: &str = "rows";
 const HAS_RESET_ROW: &str = "has_reset_row";
 const HAS_UNLOCK_ROW: &str = "has_unlock_row";
 const RESET_COMPLETED: &str = "reset_completed";
 const UNLOCK_COMPLETED: &str = "unlock_completed";
+const RESET_ROW_SUCCEEDED: &str = "reset_row_succeeded";
+const FLOW_SUCCEEDED: &str = "flow_succeeded";
 const STARTED: &str = "started";
 const ENDED: &str = "ended";
 const CLIENT_TYPE: &str = "client_type";
@@ -74,6 +78,7 @@ pub fn parts_frame<'a>(parts: impl Iterator<Item = AttemptPart<'a>>) -> PolarsRe
         flag(ADMIN),
         PrimitiveChunkedBuilder::<UInt32Type>::new(ROWS.into(), capacity),
     );
+    let (mut admin_source, mut initiator) = (text(ADMIN_SOURCE), text(INITIATOR));
     let mut flags = [
         flag(HAS_RESET_ROW),
         flag(HAS_UNLOCK_ROW),
@@ -82,6 +87,8 @@ pub fn parts_frame<'a>(parts: impl Iterator<Item = AttemptPart<'a>>) -> PolarsRe
         flag(UNRECOGNISED_FAILURE),
     ];
     let (mut started, mut ended) = (time(STARTED), time(ENDED));
+    let (mut reset_row_succeeded, mut flow_succeeded) =
+        (time(RESET_ROW_SUCCEEDED), time(FLOW_SUCCEEDED));
     let mut values = [
         texts(CLIENT_TYPE),
         texts(USER_AGENT),
@@ -93,6 +100,8 @@ pub fn parts_frame<'a>(parts: impl Iterator<Item = AttemptPart<'a>>) -> PolarsRe
     for part in parts {
         key.append_value(part.key);
         admin.append_value(part.admin);
+        admin_source.append_option(part.admin_source.map(AdminSource::as_str));
+        initiator.append_option(part.initiator);
         rows.append_value(part.rows);
         let part_flags = [
             part.has_reset_row,
@@ -106,6 +115,8 @@ pub fn parts_frame<'a>(parts: impl Iterator<Item = AttemptPart<'a>>) -> PolarsRe
         }
         started.append_option(nanos_of(part.started));
         ended.append_option(nanos_of(part.ended));
+        reset_row_succeeded.append_option(nanos_of(part.reset_row_succeeded));
+        flow_succeeded.append_option(nanos_of(part.flow_succeeded));
         let part_values = [
             part.client_type,
             part.user_agent,
@@ -145,6 +156,10 @@ pub fn parts_frame<'a>(parts: impl Iterator<Item = AttemptPart<'a>>) -> PolarsRe
     columns.push(furthest_step.finish().into_column());
     columns.extend(last_ending.finish()?);
     columns.push(unrecognised_failure);
+    columns.push(admin_source.finish().into_column());
+    columns.push(initiator.finish().into_column());
+    columns.push(utc_times(reset_row_succeeded.finish())?);
+    columns.push(utc_times(flow_succeeded.finish())?);
     DataFrame::new_infer_height(columns)
 }
 
@@ -228,6 +243,7 @@ pub fn for_each_part<'a>(
     let flags = |name: &str| frame.column(name)?.bool();
     let times = |name: &str| time_nanos(frame.column(name)?);
     let (keys, admin, rows) = (texts(KEY)?, flags(ADMIN)?, frame.column(ROWS)?.u32()?);
+    let (admin_sources, initiators) = (texts(ADMIN_SOURCE)?, texts(INITIATOR)?);
     let (has_reset_row, has_unlock_row) = (flags(HAS_RESET_ROW)?, flags(HAS_UNLOCK_ROW)?);
     let (reset_completed, unlock_completed, unrecognised_failure) = (
         flags(RESET_COMPLETED)?,
@@ -235,6 +251,8 @@ pub fn for_each_part<'a>(
         flags(UNRECOGNISED_FAILURE)?,
     );
     let (started, ended) = (times(STARTED)?, times(ENDED)?);
+    let (reset_row_succeeded, flow_succeeded) =
+        (times(RESET_ROW_SUCCEEDED)?, times(FLOW_SUCCEEDED)?);
     let ordered = |name: &str| OrderedColumns::of(frame, name);
     let (client_types, user_agents) = (ordered(CLIENT_TYPE)?, ordered(USER_AGENT)?);
     let (users, ip_addresses) = (ordered(USER)?, ordered(IP_ADDRESS)?);
@@ -242,6 +260,7 @@ pub fn for_each_part<'a>(
 
     let time = |nanos: Option<i64>| nanos.map(DateTime::from_timestamp_nanos);
     let (mut keys, mut admin, mut rows) = (keys.iter(), admin.iter(), rows.iter());
+    let (mut admin_sources, mut initiators) = (admin_sources.iter(), initiators.iter());
     let (mut has_reset_row, mut has_unlock_row) = (has_reset_row.iter(), has_unlock_row.iter());
     let (mut reset_completed, mut unlock_completed, mut unrecognised_failure) = (
         reset_completed.iter(),
@@ -249,6 +268,8 @@ pub fn for_each_part<'a>(
         unrecognised_failure.iter(),
     );
     let (mut started, mut ended) = (started.iter(), ended.iter());
+    let (mut reset_row_succeeded, mut flow_succeeded) =
+        (reset_row_succeeded.iter(), flow_succeeded.iter());
     let (mut client_types, mut user_agents) = (client_types.iter(), user_agents.iter());
     let (mut users, mut ip_addresses) = (users.iter(), ip_addresses.iter());
     let (mut steps, mut endings) = (steps.iter(), endings.iter());
@@ -268,14 +289,25 @@ pub fn for_each_part<'a>(
             )),
             None => None,
         };
+        let admin_source = match next(&mut admin_sources) {
+            Some(name) => Some(
+                AdminSource::from_name(name)
+                    .ok_or_else(|| polars_err!(ComputeError: "no helpdesk source `{name}`"))?,
+            ),
+            None => None,
+        };
         each(AttemptPart {
             key: next(&mut keys).unwrap_or_default(),
             admin: next(&mut admin).unwrap_or_default(),
+            admin_source,
+            initiator: next(&mut initiators),
             rows: next(&mut rows).unwrap_or_default(),
             has_reset_row: next(&mut has_reset_row).unwrap_or_default(),
             has_unlock_row: next(&mut has_unlock_row).unwrap_or_default(),
             reset_completed: next(&mut reset_completed).unwrap_or_default(),
             unlock_completed: next(&mut unlock_completed).unwrap_or_default(),
+            reset_row_succeeded: time(next(&mut reset_row_succeeded)),
+            flow_succeeded: time(next(&mut flow_succeeded)),
             started: time(next(&mut started)),
             ended: time(next(&mut ended)),
             client_type: next(&mut client_types),
@@ -305,11 +337,15 @@ mod tests {
         let reset = AttemptPart {
             key: "6110cc3f-b281-483d-a77a-20aac45bf05a",
             admin: false,
+            admin_source: None,
+            initiator: None,
             rows: 4,
             has_reset_row: true,
             has_unlock_row: false,
             reset_completed: false,
             unlock_completed: false,
+            reset_row_succeeded: at(8),
+            flow_succeeded: None,
             started: at(1),
             ended: at(9),
             client_type: Some((order(3, 7), "Logon")),
@@ -323,6 +359,8 @@ mod tests {
         let admin = AttemptPart {
             key: "Directory_1",
             admin: true,
+            admin_source: Some(AdminSource::OtherTool),
+            initiator: Some("Helpdesk Tool"),
             rows: 1,
             has_reset_row: false,
             reset_completed: true,

@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::attempt_columns::*;
 use super::{owned_texts, time_nanos};
-use crate::model::{Attempt, AttemptKind, FinalState, FunnelStep, LocalPlacement};
+use crate::model::{AdminSource, Attempt, AttemptKind, FinalState, FunnelStep, LocalPlacement};
 
 /// The rows of an `attempts` table.
 pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
@@ -27,6 +27,8 @@ pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
             .collect())
     };
     let (ids, kinds, channels) = (texts(ID)?, texts(KIND)?, texts(CHANNEL)?);
+    let admin_sources = texts(ADMIN_SOURCE)?;
+    let completed_at = times(COMPLETED_AT)?;
     let (client_types, user_agents, completed) =
         (texts(CLIENT_TYPE)?, texts(USER_AGENT)?, flags(COMPLETED)?);
     let (started, ended, users, ips) = (
@@ -79,6 +81,11 @@ pub fn attempts_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Attempt>> {
                     }),
                     _ => None,
                 },
+                completed_at: completed_at[row],
+                admin_source: admin_sources[row]
+                    .as_deref()
+                    .and_then(AdminSource::from_name),
+                initiator: None,
             })
         })
         .collect()

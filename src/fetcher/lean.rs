@@ -310,7 +310,7 @@ impl<'a> Cursor<'a> {
         self.object(|cursor, key| {
             match_key!(key,
                 "user" => cursor.nullable_object(|cursor| cursor.user(record))?,
-                "app" => cursor.nullable_object(Cursor::app)?,
+                "app" => cursor.nullable_object(|cursor| cursor.app(record))?,
                 _ => cursor.skip(2)?,
             );
             Some(())
@@ -368,18 +368,18 @@ impl<'a> Cursor<'a> {
         )
     }
 
-    /// `initiatedBy.app`: checked, not kept.
-    fn app(&mut self) -> Option<()> {
+    /// `initiatedBy.app`: its display name kept, the other fields checked.
+    fn app(&mut self, record: &mut RecordView<'a>) -> Option<()> {
         self.string_fields(
-            |key, _| {
-                [
-                    "appId",
-                    "displayName",
-                    "servicePrincipalId",
-                    "servicePrincipalName",
-                ]
-                .iter()
-                .any(|name| key.eq_ignore_ascii_case(name))
+            |key, value| {
+                match_key!(key,
+                    "displayName" => record.initiator_app = value,
+                    "appId" => {},
+                    "servicePrincipalId" => {},
+                    "servicePrincipalName" => {},
+                    _ => return false,
+                );
+                true
             },
             3,
         )

@@ -9,11 +9,11 @@ use std::io::Write;
 
 use polars::prelude::{DataFrame, PolarsResult};
 
-use crate::columns::attempts_from_frame;
+use crate::columns::{attempts_from_frame, parts_frame};
 use crate::model::{ADMIN_CHANNEL, Attempt, AttemptKind, Event, FinalState, FunnelStep};
 use crate::pipeline::RejectLog;
 use crate::pipeline::load::{fold_files, read_files};
-use crate::transformer::attempts::{AttemptBuilder, build_attempts};
+use crate::transformer::attempts::{AttemptBuilder, attempts_of_parts, build_attempts};
 use crate::transformer::rules::ChannelRules;
 
 const CORRELATION_IDS: [&str; 5] = [
@@ -23,7 +23,7 @@ const CORRELATION_IDS: [&str; 5] = [
     "c4",
     " ",
 ];
-const ACTIVITIES: [&str; 7] = [
+const ACTIVITIES: [&str; 11] = [
     "Self-service password reset flow activity progress",
     "Self-service password reset flow activity progress",
     "Reset password (self-service)",
@@ -31,6 +31,19 @@ const ACTIVITIES: [&str; 7] = [
     "Reset password (by admin)",
     "Change password (self-service)",
     "Blocked from self-service password reset",
+    "User started password reset",
+    "user started password reset",
+    "Admin started password reset",
+    "Reset user password",
+];
+/// Who initiates a Core Directory `Reset user password` row: a helpdesk user, a helpdesk
+/// tool's app, or the password reset service (as a user, as an app, or the sync account).
+const DIRECTORY_INITIATORS: [(Option<&str>, Option<&str>); 5] = [
+    (Some("helpdesk@contoso.example"), None),
+    (None, Some("Contoso Helpdesk Tool")),
+    (Some("fim_password_service@support.onmicrosoft.com"), None),
+    (None, Some("Microsoft password reset service")),
+    (Some("Sync_DC01_0123456789ab@contoso.example"), None),
 ];
 const RESULTS: [&str; 4] = ["success", "failure", "timeout", ""];
 /// Step texts as Entra writes them (from `data/sample/`), and a few variants of spelling.
@@ -140,11 +153,14 @@ impl Row {
         let user = pick(&USERS, self.user);
         let ip_address = pick(&IP_ADDRESSES, self.ip_address);
         let activity = pick(&ACTIVITIES, self.activity);
-        let (initiator, target) = if activity == "Reset password (by admin)" {
-            ("helpdesk@contoso.example", user)
-        } else {
-            (user, user)
+        let (initiator, app) = match activity {
+            "Reset password (by admin)" => (Some("helpdesk@contoso.example"), None),
+            "Reset user password" => {
+                DIRECTORY_INITIATORS[usize::from(self.result) % DIRECTORY_INITIATORS.len()]
+            }
+            _ => (Some(user), None),
         };
+        let app = app.map(|name| serde_json::json!({"displayName": name}));
         serde_json::json!({
             "id": format!("r{id}"),
             "activityDateTime": time,
@@ -152,8 +168,8 @@ impl Row {
             "correlationId": pick(&CORRELATION_IDS, self.correlation),
             "result": pick(&RESULTS, self.result),
             "resultReason": pick(&STEP_TEXTS, self.step_text),
-            "initiatedBy": {"user": {"userPrincipalName": initiator, "ipAddress": ip_address}, "app": null},
-            "targetResources": [{"type": "User", "userPrincipalName": target}],
+            "initiatedBy": {"user": {"userPrincipalName": initiator, "ipAddress": ip_address}, "app": app},
+            "targetResources": [{"type": "User", "userPrincipalName": user}],
             "additionalDetails": [{"key": "ClientType", "value": pick(&CLIENT_TYPES, self.client & 0x0f)}],
             "userAgent": pick(&USER_AGENTS, self.client >> 4),
         })
@@ -191,6 +207,11 @@ pub fn attempt_fold(data: &[u8]) {
         fold_in_parts(&events, data.len() % (events.len() + 1), &rules),
         attempts,
         "two partial folds merged"
+    );
+    assert_eq!(
+        attempts_of_stored_parts(&events, data.len() % (events.len() + 1), &rules),
+        attempts,
+        "parts of two batches, as the store keeps them"
     );
     assert_eq!(fold_lines(&lines, &rules), attempts, "the parallel reader");
     assert_eq!(
@@ -251,6 +272,24 @@ pub fn fold_in_parts(events: &[Event], cut: usize, rules: &ChannelRules) -> Vec<
     after.iter().for_each(|event| second.add(&event.view()));
     second.merge(first);
     rows(second.finish(rules))
+}
+
+/// Attempts of `events` as a report from the store makes them: two batches, one of the events
+/// before `cut` and one of those after, each kept as its parts table, the tables merged.
+pub fn attempts_of_stored_parts(
+    events: &[Event],
+    cut: usize,
+    rules: &ChannelRules,
+) -> Vec<Attempt> {
+    let tables: Vec<DataFrame> = [&events[..cut], &events[cut..]]
+        .iter()
+        .map(|batch| {
+            let mut builder = AttemptBuilder::default();
+            batch.iter().for_each(|event| builder.add(&event.view()));
+            parts_frame(builder.parts()).expect("parts make a table")
+        })
+        .collect();
+    rows(attempts_of_parts(&tables, rules))
 }
 
 /// The rows are valid records; only a file without any is rejected (as empty).

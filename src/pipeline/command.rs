@@ -5,9 +5,11 @@ use chrono::Utc;
 use clap::CommandFactory;
 
 use super::demo::{self, DemoConfig};
-use super::{fetch, report};
+use super::{calibrate, fetch, reconcile, report};
 use crate::cli::{Cli, Command, LogFormat};
-use crate::config::{FetchConfig, ImportConfig, ReportConfig, RunConfig};
+use crate::config::{
+    CalibrateConfig, FetchConfig, ImportConfig, ReconcileConfig, ReportConfig, RunConfig,
+};
 use crate::error::{Error, exit};
 use crate::fetcher::graph::{Cancel, CancelHandle};
 use crate::reporter::export::write_bytes;
@@ -53,6 +55,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 .render(&mut page)
                 .map_err(|err| Error::Runtime(format!("rendering the manual page: {err}")))?;
             print(&page)
+        }
+        Command::Calibrate(args) => calibrate::calibrate(&CalibrateConfig::from_args(args)?),
+        Command::Reconcile(args) => {
+            let config = ReconcileConfig::from_args(*args)?;
+            runtime()?.block_on(async { reconcile::reconcile(&config, cancel_on_signals()).await })
         }
     }
 }

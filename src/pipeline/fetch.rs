@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use super::RejectLog;
+use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, each_event, load};
 pub use super::progress::Progress;
 use super::report::write_all_reports;
@@ -67,7 +68,7 @@ pub async fn fetch(
     );
     let query = GraphQuery {
         graph_url: config.graph_url.clone(),
-        service: config.service.clone(),
+        services: config.services.clone(),
         since,
         until,
         page_size: config.page_size,
@@ -149,7 +150,8 @@ pub async fn fetch(
     store.save_state(&State {
         format: FORMAT,
         watermark: Some(moved),
-        service: Some(config.service.clone()),
+        service: None,
+        services: config.services.clone(),
         updated: Utc::now(),
     })?;
     info!(
@@ -215,6 +217,7 @@ pub async fn run(
         rejects: None,
         strict: false,
     })?;
+    warn_if_unknown(&mut tables, config.settings.unknown_warning)?;
     let written = write_all_reports(
         &mut tables,
         &config.out,

@@ -120,6 +120,25 @@ pub fn load(request: &Load<'_>) -> Result<(Tables, ReadStats), Error> {
     Ok((assemble(events, attempts, rules, window, settings)?, stats))
 }
 
+/// The tables of every attempt of a source (no window, no new-IP flags): what `calibrate` and
+/// `reconcile` read.
+pub fn attempt_tables(source: &Source, rules: &ChannelRules) -> Result<Tables, Error> {
+    let settings = ReportSettings {
+        new_ips: false,
+        ..ReportSettings::default()
+    };
+    let request = Load {
+        source,
+        needs: Needs::Attempts,
+        rules,
+        window: &Window::default(),
+        settings: &settings,
+        rejects: None,
+        strict: false,
+    };
+    Ok(load(&request)?.0)
+}
+
 /// Export files: folded straight into attempts with every core, or read into events.
 fn load_files(
     inputs: &[PathBuf],
@@ -356,7 +375,10 @@ fn attempts_of_events(events: &[Event], rules: &ChannelRules) -> Result<DataFram
         .iter()
         .filter(|event| {
             event.correlation_id.is_none()
-                && !matches!(event.kind, ActivityKind::Other | ActivityKind::AdminReset)
+                && !matches!(
+                    event.kind,
+                    ActivityKind::Other | ActivityKind::AdminReset | ActivityKind::DirectoryReset
+                )
         })
         .count();
     if without_correlation > 0 {

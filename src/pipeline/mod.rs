@@ -4,13 +4,18 @@
 //! - [`load`]: a source (files, store) → the tables the reports query, by one of four routes;
 //! - [`report`]: the tables → one report, every report, or the HTML page;
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
-//! - [`demo`]: the whole fetch path against the built-in Graph simulator.
+//! - [`demo`]: the whole fetch path against the built-in Graph simulator;
+//! - [`calibrate`]: channel rules learnt from labelled test resets; [`fit`]: the warning when
+//!   the rules do not fit the data; [`reconcile`]: our daily counts beside Microsoft's.
 
+mod calibrate;
 mod command;
 pub(crate) mod demo;
 mod fetch;
+mod fit;
 pub(crate) mod load;
 mod progress;
+mod reconcile;
 mod rejects;
 mod report;
 

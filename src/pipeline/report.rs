@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use tracing::info;
 
+use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, ReadStats, load};
 use super::timed;
 use crate::config::{Query, ReportConfig};
 use crate::error::Error;
 use crate::reporter::export::{self, Format, Output};
 use crate::reporter::params::Parameters;
-use crate::reporter::queries::{REPORTS, Tables};
+use crate::reporter::queries::{Tables, attempt_reports};
 use crate::reporter::{Rendering, ReportError, html};
 
 /// Runs one query and writes its result.
@@ -47,7 +48,8 @@ pub fn write_page(
     Ok(())
 }
 
-/// Writes every built-in report into `dir`, one file each, named after the report.
+/// Writes every built-in report of the attempts into `dir`, one file each, named after the
+/// report (`activities`, which reads every event, is left to a run of its own).
 ///
 /// HTML is one page of every report: `report.html`.
 pub fn write_all_reports(
@@ -69,7 +71,7 @@ pub fn write_all_reports(
         }
     };
     let mut written = Vec::new();
-    for report in REPORTS {
+    for report in attempt_reports() {
         let path = dir.join(format!("{}.{}", report.name, format.extension()));
         write_report(tables, &Query::builtin(report, params), format, Some(&path))?;
         written.push(path);
@@ -92,6 +94,7 @@ pub fn report(config: &ReportConfig) -> Result<ReadStats, Error> {
         rejects: config.rejects.as_deref(),
         strict: config.strict,
     })?;
+    warn_if_unknown(&mut tables, config.settings.unknown_warning)?;
     let params = &config.settings.params;
     match (config.all, config.out.as_deref()) {
         (true, Some(dir)) => {

@@ -1,12 +1,12 @@
 //! Builds the tables the SQL reports query besides `events` and `attempts` (see
-//! [`crate::columns`]): `channel_order`, `calendar` and `params`.
+//! [`crate::columns`]): `channel_order`, `calendar`, `params` and `interpreted_activities`.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::params::Parameters;
 use crate::columns::{DateTexts, text};
-use crate::model::CalendarDay;
+use crate::model::{ActivityKind, CalendarDay};
 
 /// A column of dates as text.
 fn dates(name: &str, values: impl ExactSizeIterator<Item = Option<NaiveDate>>) -> Column {
@@ -49,4 +49,17 @@ pub fn params_frame(params: &Parameters) -> PolarsResult<DataFrame> {
         one_count("repeat_resets_threshold", params.repeat_resets_threshold),
         one_text("working_hours", Some(&params.working_hours)),
     ])
+}
+
+/// The activity names ssprlens's model gives a meaning, lowercased (`activity`): what the
+/// `activities` report calls interpreted.
+pub fn interpreted_activities_frame() -> PolarsResult<DataFrame> {
+    let names: Vec<String> = ActivityKind::NAMES
+        .iter()
+        .map(|(name, _)| name.to_lowercase())
+        .collect();
+    DataFrame::new_infer_height(vec![text(
+        "activity",
+        names.iter().map(|name| Some(name.as_str())),
+    )])
 }

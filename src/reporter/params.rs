@@ -24,6 +24,8 @@ pub const DEFAULT_WORKING_DAYS: &str = "mon-fri";
 pub const DEFAULT_IP_USERS: u32 = 5;
 /// A user completing at least this many resets within 24 hours is flagged.
 pub const DEFAULT_REPEAT_RESETS: u32 = 2;
+/// The share of self-service reset attempts in `unknown` above which a report warns.
+pub const DEFAULT_UNKNOWN_WARNING: f64 = 0.10;
 
 /// A figure and where it came from.
 #[derive(Debug, Clone, PartialEq)]

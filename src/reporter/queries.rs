@@ -1,12 +1,13 @@
 //! The built-in reports (the SQL files of `queries/`, compiled in) and the runner that executes
 //! them, or a user's own SQL, with polars SQL over the `events`, `attempts`, `channel_order`,
-//! `calendar` and `params` tables. Every built-in report is also a table named after it, so a
+//! `calendar`, `params` and `interpreted_activities` tables. Every built-in report is also a table named after it, so a
 //! report (and a user's query) can build on another: `summary` counts the rows of `users`.
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use super::ReportError;
+use super::frames::interpreted_activities_frame;
 
 /// A built-in report.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +18,9 @@ pub struct Report {
     pub total_sql: Option<&'static str>,
     /// A report shown under this one in the terminal table and Markdown.
     pub appendix: Option<&'static str>,
+    /// Whether it reads the `events` table: every record must then be loaded, which `--all`,
+    /// `run` and the HTML page do not do (run it on its own).
+    pub reads_events: bool,
 }
 
 impl Report {
@@ -40,6 +44,7 @@ const fn report(name: &'static str, sql: &'static str) -> Report {
         sql,
         total_sql: None,
         appendix: None,
+        reads_events: false,
     }
 }
 
@@ -68,7 +73,16 @@ pub const REPORTS: &[Report] = &[
         ..report("helpdesk", include_str!("../../queries/helpdesk.sql"))
     },
     report("summary", include_str!("../../queries/summary.sql")),
+    Report {
+        reads_events: true,
+        ..report("activities", include_str!("../../queries/activities.sql"))
+    },
 ];
+
+/// The built-in reports of the attempts alone: what `--all`, `run` and the HTML page write.
+pub fn attempt_reports() -> impl Iterator<Item = &'static Report> {
+    REPORTS.iter().filter(|report| !report.reads_events)
+}
 
 /// Finds a built-in report by name.
 pub fn find(name: &str) -> Option<&'static Report> {
@@ -101,6 +115,11 @@ impl Tables {
         context.register("channel_order", frames.channel_order.lazy());
         context.register("calendar", frames.calendar.lazy());
         context.register("params", frames.params.lazy());
+        let interpreted = interpreted_activities_frame().map_err(|source| ReportError::Table {
+            table: "interpreted_activities",
+            source,
+        })?;
+        context.register("interpreted_activities", interpreted.lazy());
         Ok(Tables {
             context,
             registered: Vec::new(),

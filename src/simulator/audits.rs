@@ -1,6 +1,7 @@
 //! `GET /v1.0/auditLogs/directoryAudits` (and `/beta/...`): one request through the stages Graph
 //! puts it through, in order: the configured response delay, the access token (401), the
-//! throttle (429), the query (400), then a page, or the fault drawn for this request instead.
+//! throttle (429) (these three are [`admit`], which the summary report shares), the query
+//! (400), then a page, or the fault drawn for this request instead.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,19 +19,14 @@ use super::throttle::Admission;
 use super::token::TokenCheck;
 use super::{Fault, Shared};
 
-pub(super) async fn directory_audits(
-    State(shared): State<Arc<Shared>>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let response = answer(&shared, &uri, &headers).await;
-    tracing::debug!(status = response.status().as_u16(), "simulator: GET {uri}");
-    response
-}
-
-async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
+/// The stages every simulated Graph report request goes through before its answer: the
+/// configured response delay, the access token (401) and the throttle (429).
+pub(super) async fn admit(
+    shared: &Shared,
+    headers: &HeaderMap,
+    ids: &RequestIds,
+) -> Result<(), Response> {
     shared.stats.update(|stats| stats.requests += 1);
-    let ids = RequestIds::new(headers, &shared.secrets);
     if !shared.response_delay.is_zero() {
         tokio::time::sleep(shared.response_delay).await;
     }
@@ -45,7 +41,7 @@ async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
                 TokenCheck::Unknown => "CompactToken parsing failed with error code: 80049217",
                 _ => "Access token has expired or is not yet valid.",
             };
-            return graph::invalid_token(message, &ids);
+            return Err(graph::invalid_token(message, ids));
         }
     };
 
@@ -60,14 +56,32 @@ async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
                     StatusCode::TOO_MANY_REQUESTS,
                     "TooManyRequests",
                     "Too many requests.",
-                    &ids,
+                    ids,
                 );
                 response
                     .headers_mut()
                     .insert(RETRY_AFTER, retry_after_value(retry_after));
-                return response;
+                return Err(response);
             }
         }
+    }
+    Ok(())
+}
+
+pub(super) async fn directory_audits(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let response = answer(&shared, &uri, &headers).await;
+    tracing::debug!(status = response.status().as_u16(), "simulator: GET {uri}");
+    response
+}
+
+async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
+    let ids = RequestIds::new(headers, &shared.secrets);
+    if let Err(refused) = admit(shared, headers, &ids).await {
+        return refused;
     }
 
     let version = if uri.path().starts_with("/beta/") {
@@ -82,6 +96,11 @@ async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
     let page = AuditQuery::parse(uri.query().unwrap_or(""))
         .map_err(|err| err.to_string())
         .and_then(|query| {
+            if shared.refuse_or && query.filter.has_or() {
+                return Err(
+                    "Invalid filter clause: 'or' is not supported in this filter.".to_owned(),
+                );
+            }
             shared
                 .records
                 .page(&query, &shared.paging, &links, &shared.secrets)

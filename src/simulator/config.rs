@@ -37,6 +37,15 @@ pub struct SimulatorConfig {
     pub empty_page_every: usize,
     /// Delay before every directoryAudits response, to make a fetch slow enough to kill mid-way.
     pub response_delay: Duration,
+    /// Answer 400 to a `$filter` that joins clauses with `or`, as some Graph deployments do.
+    pub refuse_or: bool,
+    /// Days whose daily summary numbers are moved (self-service, admin added): a disagreement
+    /// with the records, for `reconcile` to find.
+    pub summary_disagreements: Vec<(chrono::NaiveDate, i64, i64)>,
+    /// The daily summary's counts as JSON strings (Graph's Int64 may come so).
+    pub summary_numbers_as_strings: bool,
+    /// Days per page of the daily summary.
+    pub summary_page_days: usize,
 }
 
 /// At most `requests` directoryAudits requests per sliding `window` per client id. Graph's
@@ -86,6 +95,10 @@ impl Default for SimulatorConfig {
             max_page_size: 1000,
             empty_page_every: 0,
             response_delay: Duration::ZERO,
+            refuse_or: false,
+            summary_disagreements: Vec::new(),
+            summary_numbers_as_strings: false,
+            summary_page_days: 7,
         }
     }
 }
@@ -106,6 +119,13 @@ impl fmt::Debug for SimulatorConfig {
             .field("max_page_size", &self.max_page_size)
             .field("empty_page_every", &self.empty_page_every)
             .field("response_delay", &self.response_delay)
+            .field("refuse_or", &self.refuse_or)
+            .field("summary_disagreements", &self.summary_disagreements)
+            .field(
+                "summary_numbers_as_strings",
+                &self.summary_numbers_as_strings,
+            )
+            .field("summary_page_days", &self.summary_page_days)
             .finish()
     }
 }

@@ -10,6 +10,8 @@
 //! - `audits`: one directoryAudits request, stage by stage (delay, token, throttle, query,
 //!   page or fault); `query`: the `$filter` subset and `$top`; `paging`: newest-first pages
 //!   with opaque, stateless skiptokens and the occasional empty page;
+//! - `summary`: Microsoft's daily reset counts (`GET /beta/reports/authenticationMethods/
+//!   userPasswordResetsAndChangesSummary`), from the records served;
 //! - `throttle`: Graph's sliding window per app with a fractional `Retry-After`;
 //! - `faults`: 5xx, truncated bodies, resets, HTML error pages, slow answers, spurious 401s;
 //! - `graph`: Graph's error object and request-id headers; `random`: seeded and
@@ -34,6 +36,7 @@ mod query;
 mod random;
 mod sample;
 mod stats;
+mod summary;
 mod throttle;
 mod token;
 
@@ -65,6 +68,7 @@ use graph::RequestIds;
 use paging::{PagingRules, RecordStore};
 use random::SecretSource;
 use stats::StatsCell;
+use summary::DailySummary;
 use throttle::Throttler;
 use token::TokenIssuer;
 
@@ -81,6 +85,8 @@ struct Shared {
     throttle: Option<Throttler>,
     faults: FaultPlan,
     response_delay: Duration,
+    refuse_or: bool,
+    summary: DailySummary,
     secrets: SecretSource,
     stats: StatsCell,
 }
@@ -102,6 +108,12 @@ impl Simulator {
         let base_url = format!("http://{}", listener.local_addr()?);
         let shared = Arc::new(Shared {
             base_url,
+            summary: DailySummary::new(
+                &config.records,
+                &config.summary_disagreements,
+                config.summary_numbers_as_strings,
+                config.summary_page_days,
+            ),
             records: RecordStore::new(config.records),
             paging: PagingRules {
                 max_page_size: config.max_page_size,
@@ -116,6 +128,7 @@ impl Simulator {
             throttle: config.throttle.map(Throttler::new),
             faults: FaultPlan::new(config.fault_rate, config.faults, config.seed),
             response_delay: config.response_delay,
+            refuse_or: config.refuse_or,
             secrets: SecretSource::new(),
             stats: StatsCell::default(),
         });
@@ -129,6 +142,7 @@ impl Simulator {
                 "/beta/auditLogs/directoryAudits",
                 get(audits::directory_audits),
             )
+            .route(summary::PATH, get(summary::daily_summary))
             .fallback(not_found)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::query::AuditQuery;
+use super::query::{AuditQuery, Filtered};
 use super::random::{SecretSource, hex};
 
 /// Page size when the request gives no `$top` (Graph's default for directoryAudits).
@@ -27,6 +27,7 @@ struct StoredRecord {
     time: Option<DateTime<Utc>>,
     id: Option<String>,
     service: Option<String>,
+    activity: Option<String>,
     /// The record's JSON text, served as is.
     json: String,
 }
@@ -73,6 +74,7 @@ impl RecordStore {
                     time: text("activityDateTime").and_then(parse_time),
                     id: text("id").map(str::to_owned),
                     service: text("loggedByService").map(str::to_owned),
+                    activity: text("activityDisplayName").map(str::to_owned),
                     json: record.to_string(),
                 }
             })
@@ -107,7 +109,13 @@ impl RecordStore {
         let mut rest = self
             .records
             .iter()
-            .filter(|record| query.filter.matches(record.time, record.service.as_deref()))
+            .filter(|record| {
+                query.filter.matches(Filtered {
+                    time: record.time,
+                    service: record.service.as_deref(),
+                    activity: record.activity.as_deref(),
+                })
+            })
             .skip(usize::try_from(position.offset).unwrap_or(usize::MAX))
             .peekable();
         let empty_page = rules.empty_page_every > 0

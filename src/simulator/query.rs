@@ -2,10 +2,12 @@
 //!
 //! `$filter` takes the part of Graph's documented audit-log filter syntax that a fetch of SSPR
 //! records needs: clauses joined by `and`, each `activityDateTime` compared (`eq`, `ge`, `gt`,
-//! `le`, `lt`) with an RFC 3339 timestamp (fractional digits optional, `Z` or an offset), or
-//! `loggedByService eq '<text>'` (`''` escapes a quote). Property names and operators match
-//! ignoring ASCII case, as OData does. Anything else is refused with the reason, as Graph
-//! refuses what it cannot filter on, rather than silently serving everything.
+//! `le`, `lt`) with an RFC 3339 timestamp (fractional digits optional, `Z` or an offset),
+//! `loggedByService eq '<text>'` or `activityDisplayName eq '<text>'` (`''` escapes a quote),
+//! or such comparisons joined by `or` in parentheses (`(loggedByService eq 'A' or
+//! loggedByService eq 'B')`). Property names and operators match ignoring ASCII case, as OData
+//! does. Anything else is refused with the reason, as Graph refuses what it cannot filter on,
+//! rather than silently serving everything.
 
 use chrono::{DateTime, Utc};
 
@@ -74,10 +76,21 @@ pub(super) struct Filter {
     clauses: Vec<Clause>,
 }
 
+/// What a filter looks at in a record.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Filtered<'a> {
+    pub time: Option<DateTime<Utc>>,
+    pub service: Option<&'a str>,
+    pub activity: Option<&'a str>,
+}
+
 #[derive(Debug, PartialEq)]
 enum Clause {
     ActivityTime(Comparison, DateTime<Utc>),
     LoggedByService(String),
+    ActivityName(String),
+    /// Comparisons joined by `or`, in parentheses.
+    AnyOf(Vec<Clause>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -89,63 +102,115 @@ enum Comparison {
     Lt,
 }
 
-/// A lexical piece of a filter: a bare word or a quoted string (quotes removed, `''` undone).
+/// A lexical piece of a filter: a bare word, a quoted string (quotes removed, `''` undone) or
+/// a parenthesis.
 #[derive(Debug, PartialEq)]
 enum Token {
     Word(String),
     Quoted(String),
+    Open,
+    Close,
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Word(text) | Token::Quoted(text) => write!(f, "'{text}'"),
+            Token::Open => f.write_str("'('"),
+            Token::Close => f.write_str("')'"),
+        }
+    }
 }
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Filter, QueryError> {
         let invalid = |reason: String| QueryError::Filter(reason);
-        let mut tokens = tokenize(text).map_err(invalid)?.into_iter();
+        let mut tokens = tokenize(text).map_err(invalid)?.into_iter().peekable();
         let mut clauses = Vec::new();
         loop {
-            let property = match tokens.next() {
-                Some(Token::Word(word)) => word,
-                Some(Token::Quoted(text)) => {
-                    return Err(invalid(format!("expected a property name, found '{text}'")));
+            let clause = if tokens.next_if_eq(&Token::Open).is_some() {
+                let mut any = vec![comparison(&mut tokens).map_err(invalid)?];
+                loop {
+                    match tokens.next() {
+                        Some(Token::Close) => break,
+                        Some(Token::Word(word)) if word.eq_ignore_ascii_case("or") => {
+                            any.push(comparison(&mut tokens).map_err(invalid)?);
+                        }
+                        _ => {
+                            return Err(invalid("expected 'or' or ')' in parentheses".to_owned()));
+                        }
+                    }
                 }
-                None => return Err(invalid("expected a comparison, found the end".to_owned())),
+                Clause::AnyOf(any)
+            } else {
+                comparison(&mut tokens).map_err(invalid)?
             };
-            let operator = match tokens.next() {
-                Some(Token::Word(word)) => word,
-                _ => return Err(invalid(format!("expected an operator after '{property}'"))),
-            };
-            let value = tokens
-                .next()
-                .ok_or_else(|| invalid(format!("expected a value after '{operator}'")))?;
-            clauses.push(Clause::parse(&property, &operator, value).map_err(invalid)?);
+            clauses.push(clause);
             match tokens.next() {
                 None => return Ok(Filter { clauses }),
                 Some(Token::Word(word)) if word.eq_ignore_ascii_case("and") => {}
-                Some(Token::Word(word) | Token::Quoted(word)) => {
-                    return Err(invalid(format!(
-                        "expected 'and' or the end, found '{word}' (only 'and' joins clauses)"
-                    )));
+                Some(Token::Word(word)) if word.eq_ignore_ascii_case("or") => {
+                    return Err(invalid(
+                        "'or' joins clauses only in parentheses (so that 'and' binds as OData binds it)"
+                            .to_owned(),
+                    ));
+                }
+                Some(other) => {
+                    return Err(invalid(format!("expected 'and' or the end, found {other}")));
                 }
             }
         }
     }
 
-    /// Whether a record with this activity time and service passes; a record without a
-    /// (parseable) time or service fails any clause on it.
-    pub fn matches(&self, time: Option<DateTime<Utc>>, service: Option<&str>) -> bool {
-        self.clauses.iter().all(|clause| match clause {
-            Clause::ActivityTime(comparison, bound) => time.is_some_and(|time| match comparison {
-                Comparison::Eq => time == *bound,
-                Comparison::Ge => time >= *bound,
-                Comparison::Gt => time > *bound,
-                Comparison::Le => time <= *bound,
-                Comparison::Lt => time < *bound,
-            }),
-            Clause::LoggedByService(expected) => service == Some(expected.as_str()),
-        })
+    /// Whether the filter joins clauses with `or` anywhere.
+    pub fn has_or(&self) -> bool {
+        self.clauses
+            .iter()
+            .any(|clause| matches!(clause, Clause::AnyOf(any) if any.len() > 1))
+    }
+
+    /// Whether a record passes; a record without a (parseable) time, service or activity
+    /// fails any clause on it.
+    pub fn matches(&self, record: Filtered<'_>) -> bool {
+        self.clauses.iter().all(|clause| clause.matches(record))
     }
 }
 
+/// One comparison: a property, an operator and a value.
+fn comparison(tokens: &mut impl Iterator<Item = Token>) -> Result<Clause, String> {
+    let property = match tokens.next() {
+        Some(Token::Word(word)) => word,
+        Some(other) => return Err(format!("expected a property name, found {other}")),
+        None => return Err("expected a comparison, found the end".to_owned()),
+    };
+    let operator = match tokens.next() {
+        Some(Token::Word(word)) => word,
+        _ => return Err(format!("expected an operator after '{property}'")),
+    };
+    let value = tokens
+        .next()
+        .ok_or_else(|| format!("expected a value after '{operator}'"))?;
+    Clause::parse(&property, &operator, value)
+}
+
 impl Clause {
+    fn matches(&self, record: Filtered<'_>) -> bool {
+        match self {
+            Clause::ActivityTime(comparison, bound) => {
+                record.time.is_some_and(|time| match comparison {
+                    Comparison::Eq => time == *bound,
+                    Comparison::Ge => time >= *bound,
+                    Comparison::Gt => time > *bound,
+                    Comparison::Le => time <= *bound,
+                    Comparison::Lt => time < *bound,
+                })
+            }
+            Clause::LoggedByService(expected) => record.service == Some(expected.as_str()),
+            Clause::ActivityName(expected) => record.activity == Some(expected.as_str()),
+            Clause::AnyOf(any) => any.iter().any(|clause| clause.matches(record)),
+        }
+    }
+
     fn parse(property: &str, operator: &str, value: Token) -> Result<Clause, String> {
         if property.eq_ignore_ascii_case("activityDateTime") {
             let comparison = match operator.to_ascii_lowercase().as_str() {
@@ -167,22 +232,27 @@ impl Clause {
                 .map_err(|err| format!("'{text}' is not an RFC 3339 timestamp: {err}"))?;
             return Ok(Clause::ActivityTime(comparison, time.with_timezone(&Utc)));
         }
-        if property.eq_ignore_ascii_case("loggedByService") {
-            if !operator.eq_ignore_ascii_case("eq") {
-                return Err(format!(
-                    "operator '{operator}' is not supported on loggedByService"
-                ));
-            }
-            let Token::Quoted(text) = value else {
-                return Err("loggedByService takes a quoted string".to_owned());
-            };
-            return Ok(Clause::LoggedByService(text));
+        let text_clause: fn(String) -> Clause = if property.eq_ignore_ascii_case("loggedByService")
+        {
+            Clause::LoggedByService
+        } else if property.eq_ignore_ascii_case("activityDisplayName") {
+            Clause::ActivityName
+        } else {
+            return Err(format!("filtering on '{property}' is not supported"));
+        };
+        if !operator.eq_ignore_ascii_case("eq") {
+            return Err(format!(
+                "operator '{operator}' is not supported on {property}"
+            ));
         }
-        Err(format!("filtering on '{property}' is not supported"))
+        let Token::Quoted(text) = value else {
+            return Err(format!("{property} takes a quoted string"));
+        };
+        Ok(text_clause(text))
     }
 }
 
-/// Splits a filter into words and quoted strings; parentheses are refused here.
+/// Splits a filter into words, quoted strings and parentheses.
 fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
@@ -205,7 +275,12 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             }
             tokens.push(Token::Quoted(quoted));
         } else if next == '(' || next == ')' {
-            return Err("parentheses are not supported".to_owned());
+            chars.next();
+            tokens.push(if next == '(' {
+                Token::Open
+            } else {
+                Token::Close
+            });
         } else {
             let mut word = String::new();
             while let Some(&next) = chars.peek() {
@@ -233,6 +308,18 @@ mod tests {
         )
     }
 
+    /// Whether a record of this time and service (and no activity) passes.
+    fn passes(filter: &Filter, time: Option<DateTime<Utc>>, service: Option<&str>) -> bool {
+        passes(
+            &filter,
+            Filtered {
+                time,
+                service,
+                activity: None,
+            },
+        )
+    }
+
     #[test]
     fn the_fetchers_filter_parses_and_matches() {
         let filter = Filter::parse(
@@ -241,12 +328,52 @@ mod tests {
         )
         .unwrap();
         let sspr = Some("Self-service Password Management");
-        assert!(filter.matches(at("2026-09-20T00:00:00Z"), sspr));
-        assert!(filter.matches(at("2026-11-05T00:00:00.1234567Z"), sspr));
-        assert!(!filter.matches(at("2026-11-05T00:00:00.1234568Z"), sspr));
-        assert!(!filter.matches(at("2026-09-19T23:59:59.9Z"), sspr));
-        assert!(!filter.matches(at("2026-10-01T00:00:00Z"), Some("Core Directory")));
-        assert!(!filter.matches(None, sspr));
+        assert!(passes(&filter, at("2026-09-20T00:00:00Z"), sspr));
+        assert!(passes(&filter, at("2026-11-05T00:00:00.1234567Z"), sspr));
+        assert!(!passes(&filter, at("2026-11-05T00:00:00.1234568Z"), sspr));
+        assert!(!passes(&filter, at("2026-09-19T23:59:59.9Z"), sspr));
+        assert!(!passes(
+            &filter,
+            at("2026-10-01T00:00:00Z"),
+            Some("Core Directory")
+        ));
+        assert!(!passes(&filter, None, sspr));
+    }
+
+    #[test]
+    fn services_joined_by_or_and_an_activity_name() {
+        let both = Filter::parse(
+            "(loggedByService eq 'Self-service Password Management' OR loggedByService eq \
+             'Authentication Methods') and activityDateTime ge 2026-10-01T00:00:00Z",
+        )
+        .unwrap();
+        assert!(both.has_or());
+        let time = at("2026-10-02T00:00:00Z");
+        assert!(passes(&both, time, Some("Authentication Methods")));
+        assert!(passes(
+            &both,
+            time,
+            Some("Self-service Password Management")
+        ));
+        assert!(!passes(&both, time, Some("Core Directory")));
+        assert!(!passes(
+            &both,
+            at("2026-09-30T00:00:00Z"),
+            Some("Authentication Methods")
+        ));
+        let resets = Filter::parse(
+            "loggedByService eq 'Core Directory' and activityDisplayName eq 'Reset user password'",
+        )
+        .unwrap();
+        assert!(!resets.has_or());
+        let record = |activity| Filtered {
+            time,
+            service: Some("Core Directory"),
+            activity,
+        };
+        assert!(resets.matches(record(Some("Reset user password"))));
+        assert!(!resets.matches(record(Some("Update user"))));
+        assert!(!resets.matches(record(None)));
     }
 
     #[test]
@@ -257,9 +384,9 @@ mod tests {
         )
         .unwrap();
         let service = Some("O'Brien's service");
-        assert!(!filter.matches(at("2026-09-30T22:00:00Z"), service));
-        assert!(filter.matches(at("2026-09-30T22:00:00.001Z"), service));
-        assert!(!filter.matches(at("2026-10-02T00:00:00Z"), service));
+        assert!(!passes(&filter, at("2026-09-30T22:00:00Z"), service));
+        assert!(passes(&filter, at("2026-09-30T22:00:00.001Z"), service));
+        assert!(!passes(&filter, at("2026-10-02T00:00:00Z"), service));
     }
 
     #[test]
@@ -274,9 +401,14 @@ mod tests {
             ("activityDateTime ge '2026-10-01T00:00:00Z'", "unquoted"),
             (
                 "loggedByService eq 'a' or loggedByService eq 'b'",
-                "only 'and'",
+                "only in parentheses",
             ),
-            ("(loggedByService eq 'a')", "parentheses"),
+            (
+                "(loggedByService eq 'a' and loggedByService eq 'b')",
+                "expected 'or' or ')'",
+            ),
+            ("(loggedByService eq 'a' or", "expected a comparison"),
+            ("activityDisplayName ge 'a'", "operator 'ge'"),
             ("loggedByService eq 'a", "not closed"),
             ("loggedByService eq", "expected a value"),
             ("loggedByService eq 'a' and", "found the end"),

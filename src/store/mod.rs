@@ -131,6 +131,7 @@ impl Store {
                 format: FORMAT,
                 watermark: None,
                 service: None,
+                services: Vec::new(),
                 updated: Utc::now(),
             })?;
         }
@@ -704,7 +705,8 @@ mod tests {
         let state = State {
             format: FORMAT,
             watermark: Some(Utc::now()),
-            service: Some("x".into()),
+            service: None,
+            services: vec!["x".into(), "y".into()],
             updated: Utc::now(),
         };
         store.save_state(&state).unwrap();

@@ -13,9 +13,12 @@ pub struct State {
     /// Every record logged at or before this time (by `activityDateTime`) has been fetched, as far
     /// as Graph showed it then; the next fetch starts here minus the overlap.
     pub watermark: Option<DateTime<Utc>>,
-    /// The `loggedByService` value fetched (none while the store was only imported into).
-    #[serde(default)]
+    /// The `loggedByService` value an older version fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// The `loggedByService` values fetched (none while the store was only imported into).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
     /// When the state last changed.
     pub updated: DateTime<Utc>,
 }

@@ -23,11 +23,6 @@ pub fn normalize(record: AuditRecord) -> Result<Event, String> {
     let extras = EventExtras {
         service: owned(&record.logged_by_service),
         category: owned(&record.category),
-        initiator_app: record
-            .initiated_by
-            .as_ref()
-            .and_then(|by| by.app.as_ref())
-            .and_then(|app| owned(&app.display_name)),
         details: record
             .additional_details
             .iter()
@@ -62,6 +57,7 @@ pub fn normalize_view(record: RecordView<'_>) -> Result<EventView<'_>, String> {
         correlation_id: non_empty(record.correlation_id),
         initiator_upn: non_empty(record.initiator_upn),
         initiator_id: non_empty(record.initiator_id),
+        initiator_app: non_empty(record.initiator_app),
         target_upn: non_empty(record.target_upn),
         target_id: non_empty(record.target_id),
         ip_address: non_empty(record.initiator_ip).or_else(|| non_empty(record.caller_ip_address)),

@@ -141,7 +141,14 @@ impl<K: Ord> FunnelTracker<K> {
     /// Takes one row of the attempt into account; `order` gives the row's key sorting rows by
     /// time, then id (asked only when the row names a cause).
     pub fn add(&mut self, event: &EventView<'_>, order: impl FnOnce() -> K) {
-        if matches!(event.kind, ActivityKind::AdminReset | ActivityKind::Other) {
+        // `User started password reset` says no more than `started`, which every attempt has.
+        if matches!(
+            event.kind,
+            ActivityKind::AdminReset
+                | ActivityKind::ResetStarted
+                | ActivityKind::DirectoryReset
+                | ActivityKind::Other
+        ) {
             return;
         }
         let (flow_step, ending) = read_text(event.result_reason.as_deref().unwrap_or_default());
@@ -156,7 +163,10 @@ impl<K: Ord> FunnelTracker<K> {
                 Some(_) => None,
             },
             ActivityKind::SelfServiceUnlock => None,
-            ActivityKind::AdminReset | ActivityKind::Other => None,
+            ActivityKind::AdminReset
+            | ActivityKind::ResetStarted
+            | ActivityKind::DirectoryReset
+            | ActivityKind::Other => None,
         };
         self.furthest = self.furthest.max(step);
         match ending {

@@ -62,7 +62,7 @@ pub fn mark_new_ips(attempts: &mut DataFrame) -> PolarsResult<()> {
 mod tests {
     use super::*;
     use crate::columns::attempts_frame;
-    use crate::model::Attempt;
+    use crate::model::{AdminSource, Attempt};
     use chrono::{TimeZone, Utc};
 
     fn attempt(id: &str, kind: AttemptKind, hour: u32, user: &str, ip: Option<&str>) -> Attempt {
@@ -83,6 +83,9 @@ mod tests {
             ip_network: None,
             new_ip_for_user: None,
             local: None,
+            completed_at: None,
+            admin_source: (kind == AttemptKind::Admin).then_some(AdminSource::Portal),
+            initiator: None,
         }
     }
 

@@ -3,8 +3,10 @@
 
 pub mod attempts;
 pub mod calendar;
+pub mod calibration;
 pub mod event;
 pub mod funnel;
+pub mod helpdesk;
 pub mod ip_history;
 pub mod network;
 pub mod pseudonym;

@@ -3,12 +3,14 @@
 //! Semantics, documented in `data/channels.toml` and the README: patterns are case-insensitive
 //! substrings; the client type decides first (first rule with a matching `client_type` pattern);
 //! only when no rule matches the client type is the user agent tried, in the same rule order;
-//! what nothing matches is `unknown`.
+//! what nothing matches is `unknown`. An optional `[reset_service]` section names who the
+//! password reset service is when it initiates a Core Directory reset (see [`super::helpdesk`]).
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use super::helpdesk::ResetService;
 use crate::model::{ADMIN_CHANNEL, UNKNOWN_CHANNEL};
 
 /// The rules built into the binary (`data/channels.toml`).
@@ -22,6 +24,7 @@ pub struct RulesError(String);
 struct RulesFile {
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    reset_service: Option<ResetServiceSpec>,
     /// Anything else: tolerated (a description, a version), but named in a warning.
     #[serde(flatten)]
     other: toml::Table,
@@ -34,6 +37,17 @@ struct RuleSpec {
     client_type: Vec<String>,
     #[serde(default)]
     user_agent: Vec<String>,
+    #[serde(flatten)]
+    other: toml::Table,
+}
+
+/// `[reset_service]`: replaces the built-in list as a whole.
+#[derive(Deserialize)]
+struct ResetServiceSpec {
+    #[serde(default)]
+    apps: Vec<String>,
+    #[serde(default)]
+    upn_prefixes: Vec<String>,
     #[serde(flatten)]
     other: toml::Table,
 }
@@ -51,6 +65,7 @@ pub struct ChannelRules {
     rules: Vec<Rule>,
     /// Keys the file has that rules do not use (a misspelt key shows up here).
     ignored: Vec<String>,
+    reset_service: ResetService,
 }
 
 impl ChannelRules {
@@ -106,13 +121,130 @@ impl ChannelRules {
                 channel,
             });
         }
-        Ok(ChannelRules { rules, ignored })
+        let reset_service = match file.reset_service {
+            None => ResetService::default(),
+            Some(spec) => {
+                ignored.extend(
+                    spec.other
+                        .keys()
+                        .map(|key| format!("`{key}` in [reset_service]")),
+                );
+                if spec
+                    .apps
+                    .iter()
+                    .chain(&spec.upn_prefixes)
+                    .any(|text| text.trim().is_empty())
+                {
+                    return Err(RulesError(
+                        "[reset_service]: an empty name or prefix would match every initiator"
+                            .into(),
+                    ));
+                }
+                ResetService::new(spec.apps, spec.upn_prefixes)
+            }
+        };
+        Ok(ChannelRules {
+            rules,
+            ignored,
+            reset_service,
+        })
+    }
+
+    /// Who the password reset service is (`[reset_service]`, else the built-in list).
+    pub fn reset_service(&self) -> &ResetService {
+        &self.reset_service
     }
 
     /// The keys of the file that rules do not use (only `channel`, `client_type` and
     /// `user_agent` mean something), for a warning.
     pub fn ignored_keys(&self) -> &[String] {
         &self.ignored
+    }
+
+    /// The rule that names the channel of an attempt with this client type and user agent: its
+    /// position (from 1), channel, the field that matched and the pattern; `None` for `unknown`.
+    pub fn matching_rule(
+        &self,
+        client_type: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Option<(usize, &str, &'static str, &str)> {
+        let find = |text: Option<&str>, field: &'static str, patterns: fn(&Rule) -> &[String]| {
+            let text = text?.to_lowercase();
+            self.rules.iter().enumerate().find_map(|(index, rule)| {
+                patterns(rule)
+                    .iter()
+                    .find(|pattern| text.contains(pattern.as_str()))
+                    .map(|pattern| (index + 1, rule.channel.as_str(), field, pattern.as_str()))
+            })
+        };
+        find(client_type, "client_type", |rule| &rule.client_type)
+            .or_else(|| find(user_agent, "user_agent", |rule| &rule.user_agent))
+    }
+
+    /// The rules as a rules file (patterns lowercased, as they are compared), each rule under
+    /// its comment from `comments` (by position, if any), then the `[reset_service]` section.
+    pub fn to_toml(&self, comments: &[Option<String>]) -> String {
+        // A JSON string is a TOML basic string, but for DEL, which TOML wants escaped.
+        let quoted = |text: &str| {
+            serde_json::to_string(text)
+                .unwrap_or_default()
+                .replace('\u{7f}', "\\u007F")
+        };
+        let list = |patterns: &[String]| {
+            let items: Vec<String> = patterns.iter().map(|pattern| quoted(pattern)).collect();
+            format!("[{}]", items.join(", "))
+        };
+        let mut text = String::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if let Some(Some(comment)) = comments.get(index) {
+                for line in comment.lines() {
+                    text.push_str(&format!("# {line}\n"));
+                }
+            }
+            text.push_str(&format!("[[rule]]\nchannel = {}\n", quoted(&rule.channel)));
+            if !rule.client_type.is_empty() {
+                text.push_str(&format!("client_type = {}\n", list(&rule.client_type)));
+            }
+            if !rule.user_agent.is_empty() {
+                text.push_str(&format!("user_agent = {}\n", list(&rule.user_agent)));
+            }
+            text.push('\n');
+        }
+        let service = &self.reset_service;
+        text.push_str(&format!(
+            "# Who the password reset service is when it initiates a Core Directory `Reset user password`:\n\
+             # its rows are side effects of self-service resets, never helpdesk resets.\n\
+             [reset_service]\napps = {}\nupn_prefixes = {}\n",
+            list(service.apps()),
+            list(service.upn_prefixes())
+        ));
+        text
+    }
+
+    /// These rules with `first` before them.
+    pub fn after(&self, first: Vec<(String, Vec<String>, Vec<String>)>) -> ChannelRules {
+        let mut rules: Vec<Rule> = first
+            .into_iter()
+            .map(|(channel, client_type, user_agent)| Rule {
+                channel,
+                client_type: client_type
+                    .iter()
+                    .map(|p| p.trim().to_lowercase())
+                    .collect(),
+                user_agent: user_agent.iter().map(|p| p.trim().to_lowercase()).collect(),
+            })
+            .collect();
+        rules.extend(self.rules.iter().cloned());
+        ChannelRules {
+            rules,
+            ignored: Vec::new(),
+            reset_service: self.reset_service.clone(),
+        }
+    }
+
+    /// How many rules there are.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
     }
 
     /// The channel of an attempt with this client type and user agent.
@@ -275,6 +407,27 @@ mod tests {
         );
         assert_eq!(rules.classify(Some("Web"), None), "web");
         assert!(ChannelRules::builtin().ignored_keys().is_empty());
+    }
+
+    #[test]
+    fn a_reset_service_section_replaces_the_built_in_list() {
+        assert_eq!(
+            ChannelRules::from_toml(RULES).unwrap().reset_service(),
+            &ResetService::default()
+        );
+        let text = format!(
+            "{RULES}\n[reset_service]\napps = [\"Our Sync\"]\nupn_prefixes = [\"svc-\"]\nappz = []\n"
+        );
+        let rules = ChannelRules::from_toml(&text).unwrap();
+        assert!(rules.reset_service().initiated("our sync"));
+        assert!(
+            !rules
+                .reset_service()
+                .initiated("Microsoft password reset service")
+        );
+        assert_eq!(rules.ignored_keys(), ["`appz` in [reset_service]"]);
+        let empty = format!("{RULES}\n[reset_service]\nupn_prefixes = [\" \"]\n");
+        assert!(ChannelRules::from_toml(&empty).is_err());
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Property tests of attempt building: random rows of a small tenant (the vocabulary Entra
 //! writes, few correlation ids so rows collide), read and folded as `ssprlens report` does.
 //! Attempts do not depend on record order nor on records read twice (by either reader); folds of parts merge to
-//! the whole; the parallel reader folds what the sequential one builds; every self-service
+//! the whole, and so do the parts tables of stored batches; the parallel reader folds what the sequential one builds; every self-service
 //! attempt has exactly one final state and per channel completed ≤ attempts.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 
 use ssprlens::fuzz_checks::attempts::{
-    ROW_BYTES, Row, assert_attempt_invariants, attempts_of as attempts_of_events, fold_in_parts,
-    fold_lines, ndjson, read_events,
+    ROW_BYTES, Row, assert_attempt_invariants, attempts_of as attempts_of_events,
+    attempts_of_stored_parts, fold_in_parts, fold_lines, ndjson, read_events,
 };
 use ssprlens::fuzz_checks::{Attempt, ChannelRules};
 
@@ -65,6 +65,17 @@ proptest! {
         let rules = ChannelRules::builtin();
         let cut = cut.index(events.len() + 1);
         prop_assert_eq!(fold_in_parts(&events, cut, &rules), attempts_of_events(&events, &rules));
+    }
+
+    #[test]
+    fn parts_of_stored_batches_merge_to_the_whole(rows in rows(), cut in any::<Index>()) {
+        let events = read_events(&ndjson(&rows));
+        let rules = ChannelRules::builtin();
+        let cut = cut.index(events.len() + 1);
+        prop_assert_eq!(
+            attempts_of_stored_parts(&events, cut, &rules),
+            attempts_of_events(&events, &rules)
+        );
     }
 
     #[test]

@@ -304,11 +304,18 @@ pub fn raw_ids(store: &Path) -> Vec<String> {
     ids
 }
 
-/// The ids Graph holds for the query: the sample's records of the SSPR service, each once.
+/// The ids Graph holds for a fetch's queries: the sample's records of the SSPR services
+/// (`Self-service Password Management`, `Authentication Methods`) and its Core Directory
+/// `Reset user password` rows, each once.
 pub fn source_ids() -> Vec<String> {
+    let fetched = |record: &Value| {
+        let service = record["loggedByService"].as_str().unwrap_or_default();
+        ["Self-service Password Management", "Authentication Methods"].contains(&service)
+            || service == "Core Directory" && record["activityDisplayName"] == "Reset user password"
+    };
     let mut ids: Vec<String> = sample_records()
         .iter()
-        .filter(|record| record["loggedByService"] == "Self-service Password Management")
+        .filter(|record| fetched(record))
         .map(|record| record["id"].as_str().unwrap().to_owned())
         .collect();
     ids.sort();

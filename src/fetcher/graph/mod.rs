@@ -1,12 +1,13 @@
 //! The Microsoft Graph side of the fetcher: sign in (auth), speak HTTP (http), stay under the
-//! throttle (throttle), decide about failures (retry), send one request well (requester) and
-//! page through directoryAudits (pager).
+//! throttle (throttle), decide about failures (retry), send one request well (requester), page
+//! through directoryAudits (pager) and read Microsoft's daily summary of resets (summary).
 
 pub mod auth;
 pub mod http;
 pub mod pager;
 pub mod requester;
 pub mod retry;
+pub mod summary;
 pub mod throttle;
 
 use tokio::sync::watch;
@@ -31,6 +32,9 @@ pub enum FetchError {
     /// The fetch could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// Microsoft's daily summary report held an entry that is not one.
+    #[error("{0}")]
+    Summary(String),
     /// SIGINT or SIGTERM.
     #[error("interrupted")]
     Interrupted,

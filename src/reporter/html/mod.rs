@@ -88,6 +88,23 @@ pub fn page(tables: &mut Tables, params: &Parameters) -> Result<String, ReportEr
     Ok(html)
 }
 
+/// A page of one table and its notes (a command's output outside the reports).
+pub fn single_table_page(
+    title: &str,
+    output: &super::export::Output,
+) -> Result<String, ReportError> {
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{0}</title><style>{STYLE}</style></head><body><h1>{0}</h1>",
+        for_html(title)
+    );
+    html.push_str(&table(&output.frame, None).map_err(encode)?);
+    html.push_str(&notes(&output.notes));
+    html.push_str("</body></html>\n");
+    Ok(html)
+}
+
 fn section(html: &mut String, title: &str, body: &str) {
     let _ = write!(
         html,

@@ -18,8 +18,8 @@ use super::super::funnel::FunnelTracker;
 use super::super::network::{Network, parse_address};
 use super::super::rules::Classifier;
 use crate::model::{
-    ADMIN_CHANNEL, ActivityKind, Attempt, AttemptKind, AttemptPart, AttemptView, EventView,
-    RowOrder,
+    ADMIN_CHANNEL, ActivityKind, AdminSource, Attempt, AttemptKind, AttemptPart, AttemptView,
+    EventView, RowOrder,
 };
 
 /// The flow step that marks a completed reset.
@@ -190,6 +190,8 @@ pub(super) struct Group {
     has_unlock_row: bool,
     reset_completed: bool,
     unlock_completed: bool,
+    reset_row_succeeded: Option<DateTime<Utc>>,
+    flow_succeeded: Option<DateTime<Utc>>,
     started: Option<DateTime<Utc>>,
     ended: Option<DateTime<Utc>>,
     client_type: Earliest,
@@ -211,6 +213,8 @@ impl Group {
             has_unlock_row: false,
             reset_completed: false,
             unlock_completed: false,
+            reset_row_succeeded: None,
+            flow_succeeded: None,
             started: None,
             ended: None,
             client_type: Earliest::none(),
@@ -239,19 +243,26 @@ impl Group {
             return false;
         }
         match event.kind {
+            ActivityKind::ResetStarted => self.has_reset_row = true,
             ActivityKind::FlowProgress => {
                 self.has_reset_row = true;
-                self.reset_completed |= is_reset_succeeded_step(event.result_reason.as_deref());
+                if is_reset_succeeded_step(event.result_reason.as_deref()) {
+                    self.reset_completed = true;
+                    self.flow_succeeded = earliest(self.flow_succeeded, event.time);
+                }
             }
             ActivityKind::SelfServiceReset => {
                 self.has_reset_row = true;
-                self.reset_completed |= is_success(event.result.as_deref());
+                if is_success(event.result.as_deref()) {
+                    self.reset_completed = true;
+                    self.reset_row_succeeded = earliest(self.reset_row_succeeded, event.time);
+                }
             }
             ActivityKind::SelfServiceUnlock => {
                 self.has_unlock_row = true;
                 self.unlock_completed |= is_success(event.result.as_deref());
             }
-            ActivityKind::AdminReset | ActivityKind::Other => {}
+            ActivityKind::AdminReset | ActivityKind::DirectoryReset | ActivityKind::Other => {}
         }
         self.widen(event.time, event.time);
         let order = row_order(event);
@@ -292,6 +303,8 @@ impl Group {
         self.has_unlock_row |= part.has_unlock_row;
         self.reset_completed |= part.reset_completed;
         self.unlock_completed |= part.unlock_completed;
+        self.reset_row_succeeded = earliest(self.reset_row_succeeded, part.reset_row_succeeded);
+        self.flow_succeeded = earliest(self.flow_succeeded, part.flow_succeeded);
         self.widen(part.started, part.ended);
         for (mine, theirs) in [
             (&mut self.client_type, part.client_type),
@@ -324,10 +337,7 @@ impl Group {
     }
 
     fn widen(&mut self, started: Option<DateTime<Utc>>, ended: Option<DateTime<Utc>>) {
-        let earlier = |a: Option<DateTime<Utc>>, b| match (a, b) {
-            (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
-            (a, b) => a.or(b),
-        };
+        let earlier = earliest;
         let later = |a: Option<DateTime<Utc>>, b| match (a, b) {
             (Some(a), Some(b)) => Some(std::cmp::max(a, b)),
             (a, b) => a.or(b),
@@ -346,11 +356,15 @@ impl Group {
         AttemptPart {
             key: texts.get(self.correlation_id),
             admin: false,
+            admin_source: None,
+            initiator: None,
             rows: self.keys.len() as u32 + self.counted_rows,
             has_reset_row: self.has_reset_row,
             has_unlock_row: self.has_unlock_row,
             reset_completed: self.reset_completed,
             unlock_completed: self.unlock_completed,
+            reset_row_succeeded: self.reset_row_succeeded,
+            flow_succeeded: self.flow_succeeded,
             started: self.started,
             ended: self.ended,
             client_type: self.client_type.get(texts),
@@ -364,6 +378,14 @@ impl Group {
     }
 }
 
+/// The earlier of two times, either missing.
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 fn kind_of(has_reset_row: bool, has_unlock_row: bool) -> Option<AttemptKind> {
     if has_unlock_row {
         Some(AttemptKind::Unlock)
@@ -374,8 +396,8 @@ fn kind_of(has_reset_row: bool, has_unlock_row: bool) -> Option<AttemptKind> {
     }
 }
 
-/// The attempt of a part: a helpdesk reset's, or a correlation id's; `None` when the
-/// correlation id's rows make no attempt.
+/// The attempt of a correlation id's part; `None` when its rows make no attempt. (A helpdesk
+/// reset's part makes its attempt with [`admin_attempt_of_part`].)
 pub(super) fn attempt_of<'a, 'r: 'a>(
     part: &AttemptPart<'a>,
     classifier: &mut Classifier<'r>,
@@ -384,24 +406,6 @@ pub(super) fn attempt_of<'a, 'r: 'a>(
     let value = |earliest: Option<(RowOrder, &'a str)>| earliest.map(|(_, value)| value);
     let (client_type, user_agent) = (value(part.client_type), value(part.user_agent));
     let (ip_address, ip_network) = addresses.of(value(part.ip_address));
-    if part.admin {
-        return Some(AttemptView {
-            id: part.key,
-            kind: AttemptKind::Admin,
-            channel: ADMIN_CHANNEL,
-            client_type,
-            user_agent,
-            completed: part.reset_completed,
-            started: part.started,
-            ended: part.ended,
-            user: value(part.user),
-            ip_address,
-            rows: part.rows,
-            furthest_step: None,
-            final_state: None,
-            ip_network,
-        });
-    }
     let kind = kind_of(part.has_reset_row, part.has_unlock_row)?;
     let completed = match kind {
         AttemptKind::Unlock => part.unlock_completed,
@@ -428,37 +432,80 @@ pub(super) fn attempt_of<'a, 'r: 'a>(
         furthest_step: Some(furthest_step),
         final_state: Some(final_state),
         ip_network,
+        completed_at: match kind {
+            AttemptKind::Reset if completed => part.reset_row_succeeded.or(part.flow_succeeded),
+            _ => None,
+        },
+        admin_source: None,
     })
 }
 
-/// The helpdesk reset of one `Reset password (by admin)` row.
-pub(super) fn admin_attempt(event: &EventView<'_>) -> Attempt {
-    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
-    let mut addresses = AddressTexts::default();
-    let (ip_address, ip_network) = addresses.of(event.ip_address.as_deref());
-    Attempt {
-        id: event.id.clone().into_owned(),
-        kind: AttemptKind::Admin,
-        channel: ADMIN_CHANNEL.to_owned(),
-        client_type: owned(&event.client_type),
-        user_agent: owned(&event.user_agent),
-        completed: is_success(event.result.as_deref()),
+/// The helpdesk reset of one `Reset password (by admin)` row or Core Directory `Reset user
+/// password` row (which [`crate::transformer::helpdesk::settle`] may drop).
+pub(super) fn admin_attempt(event: &EventView<'_>, source: AdminSource) -> Attempt {
+    let order = row_order(event);
+    let user = user_of(event).map(|(user, lowercase)| {
+        if lowercase {
+            user.to_lowercase()
+        } else {
+            user.to_owned()
+        }
+    });
+    fn valued<'v>(order: RowOrder, value: &'v Option<Cow<'_, str>>) -> Option<(RowOrder, &'v str)> {
+        value.as_deref().map(|value| (order, value))
+    }
+    admin_attempt_of_part(&AttemptPart {
+        key: &event.id,
+        admin: true,
+        admin_source: Some(source),
+        initiator: event
+            .initiator_app
+            .as_deref()
+            .or(event.initiator_upn.as_deref()),
+        rows: 1,
+        has_reset_row: false,
+        has_unlock_row: false,
+        reset_completed: is_success(event.result.as_deref()),
+        unlock_completed: false,
+        reset_row_succeeded: None,
+        flow_succeeded: None,
         started: event.time,
         ended: event.time,
-        user: user_of(event).map(|(user, lowercase)| {
-            if lowercase {
-                user.to_lowercase()
-            } else {
-                user.to_owned()
-            }
-        }),
+        client_type: valued(order, &event.client_type),
+        user_agent: valued(order, &event.user_agent),
+        user: user.as_deref().map(|user| (order, user)),
+        ip_address: valued(order, &event.ip_address),
+        furthest_step: None,
+        last_ending: None,
+        unrecognised_failure: false,
+    })
+}
+
+/// The helpdesk reset of a part.
+pub(super) fn admin_attempt_of_part(part: &AttemptPart<'_>) -> Attempt {
+    let owned = |value: Option<(RowOrder, &str)>| value.map(|(_, value)| value.to_owned());
+    let mut addresses = AddressTexts::default();
+    let (ip_address, ip_network) = addresses.of(part.ip_address.map(|(_, value)| value));
+    Attempt {
+        id: part.key.to_owned(),
+        kind: AttemptKind::Admin,
+        channel: ADMIN_CHANNEL.to_owned(),
+        client_type: owned(part.client_type),
+        user_agent: owned(part.user_agent),
+        completed: part.reset_completed,
+        started: part.started,
+        ended: part.ended,
+        user: owned(part.user),
         ip_address: ip_address.map(str::to_owned),
         ip_network: ip_network.map(str::to_owned),
-        rows: 1,
+        rows: part.rows,
         furthest_step: None,
         final_state: None,
         new_ip_for_user: None,
         local: None,
+        completed_at: part.started.filter(|_| part.reset_completed),
+        admin_source: part.admin_source,
+        initiator: part.initiator.map(str::to_owned),
     }
 }
 
@@ -474,11 +521,15 @@ pub(super) fn admin_part(attempt: &Attempt) -> AttemptPart<'_> {
     AttemptPart {
         key: &attempt.id,
         admin: true,
+        admin_source: attempt.admin_source,
+        initiator: attempt.initiator.as_deref(),
         rows: 1,
         has_reset_row: false,
         has_unlock_row: false,
         reset_completed: attempt.completed,
         unlock_completed: false,
+        reset_row_succeeded: None,
+        flow_succeeded: None,
         started: attempt.started,
         ended: attempt.ended,
         client_type: valued(order, &attempt.client_type),

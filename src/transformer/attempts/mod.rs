@@ -8,7 +8,11 @@
 //! - client type, user agent, user and IP address are the first non-empty values by time among
 //!   all rows of the correlation id (ties broken by a fixed hash of the event id, so input order
 //!   never matters);
-//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on success;
+//! - a `User started password reset` row (service `Authentication Methods`) makes its
+//!   correlation id a reset attempt as a flow row does;
+//! - every `Reset password (by admin)` row is one attempt of channel `admin`, completed on
+//!   success, and so is every Core Directory `Reset user password` row of another tool than the
+//!   portal and the reset service ([`super::helpdesk`]);
 //! - a self-service attempt's furthest step and final state come from its rows' step texts
 //!   ([`super::funnel`]); its IP network and whether its IP is new for the user are derived from
 //!   its IP address ([`super::network`], [`super::ip_history`]).
@@ -30,14 +34,16 @@ use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray, PolarsResult};
 use rayon::prelude::*;
 
 use self::group::{
-    AddressTexts, Group, Texts, admin_attempt, admin_part, attempt_of, is_untimed, row_key,
+    AddressTexts, Group, Texts, admin_attempt, admin_attempt_of_part, admin_part, attempt_of,
+    is_untimed, row_key,
 };
+use super::helpdesk::settle;
 use super::rules::ChannelRules;
 use crate::columns::{
     AttemptColumns, DecidedColumns, attempts_frame, for_each_part, part_keys, parts_frame,
     taken_columns,
 };
-use crate::model::{ActivityKind, Attempt, AttemptPart, Event, EventView};
+use crate::model::{ActivityKind, AdminSource, Attempt, AttemptPart, Event, EventView};
 
 /// How many partitions a builder spreads correlation ids over.
 const PARTITIONS: usize = 32;
@@ -102,13 +108,23 @@ impl AttemptBuilder {
             }
             None => self.loose_rows.insert(key),
         };
-        if new && event.kind == ActivityKind::AdminReset {
-            self.admin.push(admin_attempt(event));
+        let source = match event.kind {
+            ActivityKind::AdminReset => AdminSource::Portal,
+            ActivityKind::DirectoryReset => AdminSource::OtherTool,
+            _ => return,
+        };
+        if new {
+            self.admin.push(admin_attempt(event, source));
         }
     }
 
-    /// Adds a correlation id's part made of rows this builder has not seen.
+    /// Adds a helpdesk reset's part, or a correlation id's part made of rows this builder has
+    /// not seen.
     fn add_part(&mut self, part: &AttemptPart<'_>) {
+        if part.admin {
+            self.admin.push(admin_attempt_of_part(part));
+            return;
+        }
         let hash = GROUP_HASH.hash_one(part.key);
         let partition = self.partition(hash);
         match partition.find(part.key, hash) {
@@ -195,6 +211,7 @@ impl AttemptBuilder {
         admin.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         // Copies of an admin row that different builders saw.
         admin.dedup_by(|a, b| a.id == b.id);
+        settle(&mut admin, rules.reset_service());
         let partitions = self.partitions;
         let mut shares = vec![attempts_frame(&admin)?];
         shares.par_extend(
@@ -224,8 +241,9 @@ impl AttemptBuilder {
 
 /// The `attempts` table of parts tables (see [`crate::columns::parts_frame`]), without its
 /// calendar columns and new-IP flags. The parts of a correlation id found more than once
-/// merge; every other part is an attempt as it is. Rows come in a fixed order: the parts
-/// tables' in turn, then the merged ones as [`AttemptBuilder::finish`] orders them.
+/// merge; helpdesk resets are settled together (see [`settle`]); every other part is an
+/// attempt as it is. Rows come in a fixed order: the parts tables' in turn, then the
+/// helpdesk resets and the merged ones as [`AttemptBuilder::finish`] orders them.
 pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsResult<DataFrame> {
     let keys: Vec<Vec<Option<&str>>> = tables
         .par_iter()
@@ -245,7 +263,8 @@ pub fn attempts_of_parts(tables: &[DataFrame], rules: &ChannelRules) -> PolarsRe
                 let mut merging = AttemptBuilder::default();
                 let mut repeated = repeated.iter();
                 for_each_part(table, |part| {
-                    let attempt = if repeated.next() == Some(&true) {
+                    let is_repeated = repeated.next() == Some(&true);
+                    let attempt = if is_repeated || part.admin {
                         merging.add_part(&part);
                         None
                     } else {
@@ -379,7 +398,11 @@ mod tests {
     const FLOW: &str = "Self-service password reset flow activity progress";
     const RESET: &str = "Reset password (self-service)";
 
-    /// A hand-written row: id, correlation id, seconds after 08:00, activity, result, reason, client type.
+    /// The password reset service, as real tenants name it when it initiates a Core Directory row.
+    const RESET_SERVICE: &str = "fim_password_service@support.onmicrosoft.com";
+
+    /// A hand-written row: id, correlation id, seconds after 08:00, activity, result, reason,
+    /// client type; initiated by Ann (a Core Directory reset: by the reset service).
     fn row(
         id: &str,
         corr: &str,
@@ -399,7 +422,11 @@ mod tests {
             result: Some(result.into()),
             result_reason: Some(reason.into()),
             correlation_id: Some(corr.into()),
-            initiator_upn: Some("Ann@Contoso.example".into()),
+            initiator_upn: Some(if activity == "Reset user password" {
+                RESET_SERVICE.into()
+            } else {
+                "Ann@Contoso.example".into()
+            }),
             initiator_id: None,
             initiator_app: None,
             target_upn: None,
@@ -782,5 +809,134 @@ mod tests {
             row("4", "d", 0, "Reset user password", "success", "", None),
         ]);
         assert!(attempts.is_empty());
+    }
+
+    /// A row of another service: id, correlation id, minute after 08:00, service, activity,
+    /// target, initiating user and app.
+    fn other_row(
+        id: &str,
+        corr: &str,
+        minute: u32,
+        (service, activity): (&str, &str),
+        target: &str,
+        (user, app): (Option<&str>, Option<&str>),
+    ) -> Event {
+        Event {
+            id: id.into(),
+            time: Some(Utc.with_ymd_and_hms(2026, 10, 1, 8, minute, 0).unwrap()),
+            service: Some(service.into()),
+            activity: Some(activity.into()),
+            kind: ActivityKind::of(Some(activity)),
+            result: Some("success".into()),
+            correlation_id: Some(corr.into()),
+            initiator_upn: user.map(Into::into),
+            initiator_app: app.map(Into::into),
+            target_upn: Some(target.into()),
+            ..Event::default()
+        }
+    }
+
+    const AUTH_METHODS: &str = "Authentication Methods";
+    const CORE: &str = "Core Directory";
+
+    #[test]
+    fn a_started_reset_of_the_newer_experience_is_an_attempt_and_lends_its_client_type() {
+        let mut started = other_row(
+            "1",
+            "n",
+            0,
+            (AUTH_METHODS, "user started password reset"),
+            "ann@x",
+            (Some("ann@x"), None),
+        );
+        started.client_type = Some("Logon".into());
+        let admin_started = other_row(
+            "2",
+            "m",
+            0,
+            (AUTH_METHODS, "Admin started password reset"),
+            "ann@x",
+            (Some("admin@x"), None),
+        );
+        let change = other_row(
+            "3",
+            "p",
+            0,
+            (AUTH_METHODS, "User started password change"),
+            "ann@x",
+            (Some("ann@x"), None),
+        );
+        let attempts = build(&[started, admin_started, change]);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.kind,
+                    a.channel.as_str(),
+                    a.completed,
+                    a.furthest_step,
+                    a.final_state,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [(
+                "n",
+                AttemptKind::Reset,
+                "login_screen",
+                false,
+                Some(FunnelStep::Started),
+                Some(FinalState::NoOutcome)
+            )]
+        );
+    }
+
+    #[test]
+    fn directory_resets_of_other_tools_are_helpdesk_resets_once() {
+        let reset = (CORE, "Reset user password");
+        let portal = (
+            "Self-service Password Management",
+            "Reset password (by admin)",
+        );
+        let events = [
+            // A portal reset of Ann and its echo two minutes later.
+            other_row("p1", "x1", 0, portal, "ann@x", (Some("admin@x"), None)),
+            other_row("e1", "x2", 2, reset, "ANN@x", (Some("admin@x"), None)),
+            // A tool's resets: Bob's by an app, Ann's by a user twenty minutes after the portal's.
+            other_row("t1", "x3", 5, reset, "bob@x", (None, Some("Helpdesk Tool"))),
+            other_row("t2", "x4", 20, reset, "ann@x", (Some("helpdesk@x"), None)),
+            // Side effects of self-service resets.
+            other_row("s1", "x5", 7, reset, "cy@x", (Some(RESET_SERVICE), None)),
+            other_row(
+                "s2",
+                "x6",
+                7,
+                reset,
+                "cy@x",
+                (None, Some("Microsoft password reset service")),
+            ),
+        ];
+        let attempts = build(&events);
+        let summary: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.channel.as_str(),
+                    a.completed,
+                    a.admin_source.map(AdminSource::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("p1", "admin", true, Some("portal")),
+                ("t1", "admin", true, Some("other_tools")),
+                ("t2", "admin", true, Some("other_tools")),
+            ]
+        );
     }
 }
