@@ -10,8 +10,7 @@ use std::process::Command as Process;
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use ssprlens::pipeline::demo::sample_records;
-use ssprlens::simulator::{BackgroundSimulator, SimulatorConfig};
+use ssprlens::simulator::{BackgroundSimulator, SimulatorConfig, sample_records};
 
 use super::common::{
     assert_store_equals_source, csv_rows, fetch, outcome, run, run_ok, sample,
