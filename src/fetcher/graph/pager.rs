@@ -18,7 +18,7 @@ use url::Url;
 
 use super::auth::TokenSource;
 pub use super::requester::FetchStats;
-use super::requester::{Request, Requester};
+use super::requester::{Request, Requester, refusal};
 use super::retry::RetryPolicy;
 use super::throttle::RateLimit;
 use super::{Cancel, FetchError};
@@ -268,7 +268,7 @@ impl Pager {
                         });
                     }
                 }
-                Err(err) => return Err(err),
+                Err(err) => return Err(refusal(err)),
             }
         };
         let page: PageBody<'_> =
