@@ -9,15 +9,18 @@ use polars::prelude::{BooleanChunked, DataFrame, PolarsResult};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
+    AnalysisArgs, ArchiveArgs, FetchArgs, FetchSource, ImportArgs, PrivacyArgs, ReportArgs,
+    RunArgs, SelectionArgs, SignInArgs,
 };
 use crate::columns::{attempt_columns, time_nanos};
 use crate::error::Error;
+use crate::fetcher::archive::{ArchiveLocation, StorageAccess};
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
 use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::{RateLimit, parse_duration};
+use crate::fetcher::log_analytics::{LOG_ANALYTICS_RATE, logs_scope};
 use crate::model::Event;
 use crate::reporter::export::Format;
 use crate::reporter::params::{
@@ -398,10 +401,25 @@ pub struct FetchConfig {
     pub timeout: std::time::Duration,
     pub ca_cert: Option<PathBuf>,
     pub rejects: Option<PathBuf>,
+    /// Read this Log Analytics workspace instead of Graph.
+    pub log_analytics: Option<Workspace>,
+    /// Print the query instead of fetching (Log Analytics).
+    pub print_query: bool,
+}
+
+/// A Log Analytics workspace to read AuditLogs from.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace id (GUID), lowercase.
+    pub id: String,
+    /// The Logs query API's base URL.
+    pub logs_url: Url,
 }
 
 /// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
 pub const FIRST_FETCH_DAYS: i64 = 30;
+/// How far back a workspace's first fetch reaches (workspaces keep 90 days by default).
+pub const FIRST_WORKSPACE_DAYS: i64 = 90;
 
 impl FetchConfig {
     pub fn from_args(args: FetchArgs, now: DateTime<Utc>) -> Result<Self, Error> {
@@ -430,26 +448,66 @@ impl FetchConfig {
         let overlap = duration_arg(&args.overlap, "--overlap")?;
         let graph = args.graph;
         let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(&graph, &graph_url)?;
+        let la = args.log_analytics;
+        let log_analytics = match (la.source, la.workspace) {
+            (FetchSource::Graph, None) => None,
+            (FetchSource::Graph, Some(_)) => {
+                return Err(Error::Usage(
+                    "--workspace reads Log Analytics: add --source log-analytics".into(),
+                ));
+            }
+            (FetchSource::LogAnalytics, None) => {
+                return Err(Error::Usage(
+                    "--source log-analytics needs --workspace GUID (the workspace's Workspace ID, \
+                     on its Overview page)"
+                        .into(),
+                ));
+            }
+            (FetchSource::LogAnalytics, Some(id)) => Some(Workspace {
+                id: workspace_id(&id)?,
+                logs_url: endpoint(&la.logs_url, "--logs-url").map_err(Error::Usage)?,
+            }),
+        };
+        let print_query = la.print_query;
+        if print_query && log_analytics.is_none() {
+            return Err(Error::Usage(
+                "--print-query shows the KQL of --source log-analytics".into(),
+            ));
+        }
+        let scope = match &log_analytics {
+            Some(workspace) => logs_scope(&workspace.logs_url),
+            None => graph_scope(&graph_url),
+        };
+        let auth = if print_query {
+            // Printing the query needs no sign-in; the configuration is never used to fetch.
+            AuthConfig {
+                method: AuthMethod::AzureCli,
+                tenant_id: None,
+                client_id: None,
+                authority: endpoint(&graph.sign_in.authority_host, "--authority-host")
+                    .map_err(Error::Usage)?,
+                scope,
+            }
+        } else {
+            auth_config(&graph.sign_in, scope)?
+        };
         if graph.page_size == 0 {
             return Err(Error::Usage("--page-size must be at least 1".into()));
         }
-        let throttle: RateLimit = graph
-            .throttle
-            .parse()
-            .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
+        let throttle: RateLimit = match &graph.throttle {
+            Some(text) => text
+                .parse()
+                .map_err(|err| Error::Usage(format!("--throttle {err}")))?,
+            None if log_analytics.is_some() => LOG_ANALYTICS_RATE,
+            None => RateLimit::GRAPH_REPORTS,
+        };
         let retry = RetryPolicy {
             budget: duration_arg(&graph.retry_budget, "--retry-budget")?
                 .to_std()
                 .unwrap_or_default(),
             ..RetryPolicy::default()
         };
-        let timeout = duration_arg(&graph.timeout, "--timeout")?
-            .to_std()
-            .unwrap_or_default();
-        if timeout.is_zero() {
-            return Err(Error::Usage("--timeout must be longer than zero".into()));
-        }
+        let timeout = positive_duration(&graph.timeout, "--timeout")?;
         Ok(FetchConfig {
             store,
             graph_url,
@@ -464,8 +522,28 @@ impl FetchConfig {
             timeout,
             ca_cert: graph.ca_cert,
             rejects: args.rejects,
+            log_analytics,
+            print_query,
         })
     }
+}
+
+/// A workspace id: a GUID, compared and kept in lowercase.
+fn workspace_id(text: &str) -> Result<String, Error> {
+    let id = text.trim().to_ascii_lowercase();
+    let groups: Vec<&str> = id.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|group| group.len()).collect();
+    if lengths != [8, 4, 4, 4, 12]
+        || !groups
+            .iter()
+            .all(|group| group.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(Error::Usage(format!(
+            "--workspace `{text}` is not a workspace id: use the GUID shown as Workspace ID on the \
+             workspace's Overview page (not its name or resource id)"
+        )));
+    }
+    Ok(id)
 }
 
 /// `ssprlens import`, validated.
@@ -473,17 +551,72 @@ impl FetchConfig {
 pub struct ImportConfig {
     pub store: PathBuf,
     pub inputs: Vec<PathBuf>,
+    /// Storage-account archive locations among the inputs, and how to reach them.
+    pub archive: Option<ArchiveConfig>,
     pub rejects: Option<PathBuf>,
+}
+
+/// Storage-account archive locations to import, and how to reach them.
+#[derive(Debug, Clone)]
+pub struct ArchiveConfig {
+    pub locations: Vec<ArchiveLocation>,
+    pub access: StorageAccess,
+    pub timeout: std::time::Duration,
+}
+
+impl ArchiveConfig {
+    /// The locations given (none: `None`), with the access the environment and arguments choose.
+    fn from_args(
+        urls: &[String],
+        archive: &ArchiveArgs,
+        sign_in: &SignInArgs,
+        timeout: std::time::Duration,
+    ) -> Result<Option<Self>, Error> {
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        let emulator = StorageAccess::emulator_requested();
+        let account = archive.storage_account.as_deref();
+        let locations = urls
+            .iter()
+            .map(|url| ArchiveLocation::parse(url, account, emulator))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(Error::Usage)?;
+        let access = match StorageAccess::from_environment() {
+            Some(access) => access,
+            None => StorageAccess::Credential(auth_config(
+                sign_in,
+                crate::fetcher::archive::STORAGE_SCOPE.to_owned(),
+            )?),
+        };
+        Ok(Some(ArchiveConfig {
+            locations,
+            access,
+            timeout,
+        }))
+    }
+}
+
+/// Whether an `--input` names a storage-account archive rather than a file.
+fn is_archive_url(input: &str) -> bool {
+    let lower = input.trim().to_ascii_lowercase();
+    lower.starts_with("az://") || lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 impl ImportConfig {
     pub fn from_args(args: ImportArgs) -> Result<Self, Error> {
+        let (urls, paths): (Vec<String>, Vec<String>) = args
+            .input
+            .into_iter()
+            .partition(|input| is_archive_url(input));
+        let timeout = positive_duration(&args.timeout, "--timeout")?;
         Ok(ImportConfig {
             store: match args.store {
                 Some(dir) => dir,
                 None => default_store()?,
             },
-            inputs: args.input,
+            inputs: paths.into_iter().map(PathBuf::from).collect(),
+            archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
         })
     }
@@ -493,6 +626,8 @@ impl ImportConfig {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub fetch: FetchConfig,
+    /// Archive locations to import after the fetch.
+    pub archive: Option<ArchiveConfig>,
     pub out: PathBuf,
     pub format: Format,
     pub rules: ChannelRules,
@@ -501,14 +636,30 @@ pub struct RunConfig {
 
 impl RunConfig {
     pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        let timeout = positive_duration(&args.fetch.graph.timeout, "--timeout")?;
         Ok(RunConfig {
             rules: load_rules(args.channels.as_deref())?,
             settings: ReportSettings::from_args(&args.analysis, &args.privacy)?,
+            archive: ArchiveConfig::from_args(
+                &args.archive,
+                &args.archive_access,
+                &args.fetch.graph.sign_in,
+                timeout,
+            )?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
             format: args.format,
         })
     }
+}
+
+/// A duration that must be longer than zero, such as a timeout.
+fn positive_duration(text: &str, flag: &str) -> Result<std::time::Duration, Error> {
+    let duration = duration_arg(text, flag)?.to_std().unwrap_or_default();
+    if duration.is_zero() {
+        return Err(Error::Usage(format!("{flag} must be longer than zero")));
+    }
+    Ok(duration)
 }
 
 fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
@@ -523,7 +674,7 @@ fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
 
 /// Picks the sign-in method: managed identity or Azure CLI when asked, else a certificate, a
 /// client secret, or a federated token file, in that order, as the Azure SDKs do.
-fn auth_config(graph: &GraphArgs, graph_url: &Url) -> Result<AuthConfig, Error> {
+fn auth_config(graph: &SignInArgs, scope: String) -> Result<AuthConfig, Error> {
     let authority = endpoint(&graph.authority_host, "--authority-host").map_err(Error::Usage)?;
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let method = if graph.managed_identity {
@@ -584,7 +735,7 @@ fn auth_config(graph: &GraphArgs, graph_url: &Url) -> Result<AuthConfig, Error> 
         tenant_id: graph.tenant_id.clone(),
         client_id: graph.client_id.clone(),
         authority,
-        scope: graph_scope(graph_url),
+        scope,
     })
 }
 

@@ -11,7 +11,7 @@ use ssprlens::config::{FetchConfig, ImportConfig, ReportConfig, RunConfig};
 use ssprlens::error::{Error, exit};
 use ssprlens::fetcher::graph::{Cancel, CancelHandle};
 use ssprlens::pipeline::demo::{self, DemoConfig};
-use ssprlens::pipeline::{fetch, report};
+use ssprlens::pipeline::{fetch, report, workspace};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
 #[global_allocator]
@@ -37,12 +37,19 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Report(args) => report::report(&ReportConfig::from_args(args, now)?).map(drop),
         Command::Fetch(args) => {
             let config = FetchConfig::from_args(args, now)?;
+            if config.print_query {
+                print!("{}", workspace::first_query(&config));
+                return Ok(());
+            }
             let outcome = runtime()?.block_on(async {
                 fetch::fetch(&config, cancel_on_signals(), &progress()).await
             })?;
             partial(outcome.rejects)
         }
-        Command::Import(args) => partial(fetch::import(&ImportConfig::from_args(args)?)?),
+        Command::Import(args) => {
+            let config = ImportConfig::from_args(args)?;
+            partial(runtime()?.block_on(fetch::import(&config))?)
+        }
         Command::Run(args) => {
             let config = RunConfig::from_args(*args, now)?;
             let outcome = runtime()?
@@ -53,6 +60,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let config = DemoConfig {
                 store: args.store,
                 out: args.out,
+                source: args.source,
             };
             runtime()?
                 .block_on(async { demo::demo(&config, cancel_on_signals(), &progress()).await })

@@ -10,6 +10,8 @@ pub mod files;
 pub mod framer;
 pub mod graph;
 pub mod lean;
+pub mod log_analytics;
+pub mod archive;
 pub mod parallel;
 pub mod record;
 mod scan;

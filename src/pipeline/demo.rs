@@ -1,6 +1,8 @@
 //! `ssprlens demo`: the whole real path — token request, paging, throttling, retries, store,
 //! reports — against the built-in Graph simulator on 127.0.0.1, seeded with the sample tenant
-//! of `data/sample`. Nothing leaves the machine, and the output says the data is simulated.
+//! of `data/sample`; with `--source log-analytics`, against its Log Analytics workspace (day
+//! windows, partial answers split, dynamic cells as text, throttling). Nothing leaves the
+//! machine, and the output says the data is simulated.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,7 +12,8 @@ use tracing::info;
 
 use super::fetch::{Progress, fetch};
 use super::report::{read_store, tables, write_all_reports, write_report};
-use crate::config::{FetchConfig, Query, ReportSettings, Window};
+use crate::cli::FetchSource;
+use crate::config::{FetchConfig, Query, ReportSettings, Window, Workspace};
 use crate::error::Error;
 use crate::fetcher::graph::Cancel;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
@@ -19,7 +22,8 @@ use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
-use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle};
+use crate::fetcher::log_analytics::logs_scope;
+use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle, WorkspaceConfig};
 use crate::transformer::rules::ChannelRules;
 
 /// The sample tenant, as NDJSON, built into the binary.
@@ -58,12 +62,16 @@ fn graph_spelling(record: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Where the demo keeps its store and writes its reports.
+/// The demo's workspace: rows beyond this many per answer make it partial, so windows split.
+const DEMO_ROW_LIMIT: usize = 100;
+
+/// Where the demo keeps its store and writes its reports, and what it fetches from.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
     /// `None`: a temporary directory, removed afterwards.
     pub store: Option<PathBuf>,
     pub out: Option<PathBuf>,
+    pub source: FetchSource,
 }
 
 pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> Result<(), Error> {
@@ -81,8 +89,14 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         ],
         seed: 7,
         token_lifetime: Duration::from_secs(120),
+        workspace: WorkspaceConfig {
+            row_limit: DEMO_ROW_LIMIT,
+            ..WorkspaceConfig::default()
+        },
         ..SimulatorConfig::default()
     };
+    let workspace_id = simulated.workspace.id.clone();
+    let log_analytics = config.source == FetchSource::LogAnalytics;
     let (tenant, client, secret) = (
         simulated.tenant_id.clone(),
         simulated.client_id.clone(),
@@ -93,11 +107,20 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             "cannot start the Graph simulator on 127.0.0.1: {err}"
         ))
     })?;
-    println!(
-        "SIMULATED DATA: a built-in Graph simulator on {} serves the synthetic sample tenant of data/sample \
-         (throttled to 5 requests per second, 10% injected faults). No tenant is contacted.",
-        simulator.url()
-    );
+    if log_analytics {
+        println!(
+            "SIMULATED DATA: a built-in Log Analytics simulator on {} serves the synthetic sample tenant of \
+             data/sample as AuditLogs rows (at most {DEMO_ROW_LIMIT} rows an answer, throttled to 5 requests \
+             per second). No tenant is contacted.",
+            simulator.url()
+        );
+    } else {
+        println!(
+            "SIMULATED DATA: a built-in Graph simulator on {} serves the synthetic sample tenant of data/sample \
+             (throttled to 5 requests per second, 10% injected faults). No tenant is contacted.",
+            simulator.url()
+        );
+    }
     let temporary = match &config.store {
         Some(_) => None,
         None => Some(
@@ -119,8 +142,12 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             method: AuthMethod::ClientSecret(Secret::new(secret)),
             tenant_id: Some(tenant),
             client_id: Some(client),
-            authority: url,
-            scope: "https://graph.microsoft.com/.default".to_owned(),
+            authority: url.clone(),
+            scope: if log_analytics {
+                logs_scope(&url)
+            } else {
+                "https://graph.microsoft.com/.default".to_owned()
+            },
         },
         service: "Self-service Password Management".to_owned(),
         since: Some("2026-08-01T00:00:00Z".parse().expect("a valid time")),
@@ -132,12 +159,29 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         timeout: Duration::from_secs(30),
         ca_cert: None,
         rejects: None,
+        log_analytics: log_analytics.then(|| Workspace {
+            id: workspace_id,
+            logs_url: url,
+        }),
+        print_query: false,
     };
     let outcome = fetch(&fetch_config, cancel, progress).await;
     let stats = simulator.stats();
     simulator.shutdown().await;
     let outcome = outcome?;
-    println!(
+    if log_analytics {
+        println!(
+            "Fetched {} windows ({} split after a partial answer; {} records, {} new) with {} queries: {} throttled (429), {} tokens issued.",
+            outcome.stats.pages,
+            outcome.stats.splits,
+            outcome.stats.records,
+            outcome.stored,
+            stats.queries,
+            stats.throttled,
+            stats.tokens_issued
+        );
+    } else {
+        println!(
         "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
         outcome.stats.pages,
         outcome.stats.records,
@@ -147,6 +191,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         stats.faults_injected,
         stats.tokens_issued
     );
+    }
     let rules = ChannelRules::builtin();
     let settings = ReportSettings::default();
     let mut tables = tables(

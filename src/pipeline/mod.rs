@@ -2,10 +2,14 @@
 //!
 //! - [`report`]: files or store → events → attempts → tables → one report, or all of them;
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
-//! - [`demo`]: the whole fetch path against the built-in Graph simulator.
+//! - [`workspace`]: the same from a Log Analytics workspace, window by window;
+//! - [`archive`]: a storage-account archive's blobs → store, for `import` and `run`;
+//! - [`demo`]: the whole fetch path against the built-in simulator.
 
+pub mod archive;
 pub mod demo;
 pub mod fetch;
+pub mod workspace;
 mod progress;
 mod rejects;
 pub mod report;

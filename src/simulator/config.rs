@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use super::WorkspaceConfig;
+
 /// Everything a [`Simulator`](super::Simulator) serves and how. `Default` is a well-behaved
 /// tenant with no records: set `records`, then only the misbehaviour a test is about.
 #[derive(Clone)]
@@ -37,6 +39,8 @@ pub struct SimulatorConfig {
     pub empty_page_every: usize,
     /// Delay before every directoryAudits response, to make a fetch slow enough to kill mid-way.
     pub response_delay: Duration,
+    /// The Log Analytics workspace holding the same records.
+    pub workspace: WorkspaceConfig,
 }
 
 /// At most `requests` directoryAudits requests per sliding `window` per client id. Graph's
@@ -86,6 +90,7 @@ impl Default for SimulatorConfig {
             max_page_size: 1000,
             empty_page_every: 0,
             response_delay: Duration::ZERO,
+            workspace: WorkspaceConfig::default(),
         }
     }
 }
@@ -106,6 +111,7 @@ impl fmt::Debug for SimulatorConfig {
             .field("max_page_size", &self.max_page_size)
             .field("empty_page_every", &self.empty_page_every)
             .field("response_delay", &self.response_delay)
+            .field("workspace", &self.workspace)
             .finish()
     }
 }
@@ -131,6 +137,9 @@ impl SimulatorConfig {
             .is_some_and(|t| t.requests == 0 || t.window.is_zero())
         {
             return invalid("a throttle needs at least 1 request per non-zero window");
+        }
+        if self.workspace.row_limit == 0 {
+            return invalid("the workspace's row_limit must be at least 1");
         }
         if self.client_secret.is_empty() {
             return invalid("client_secret must not be empty");

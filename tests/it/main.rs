@@ -2,12 +2,14 @@
 //! polars), one module per area.
 
 mod attempt_properties;
+mod azurite;
 mod common;
 mod fake_graph;
 mod faults;
 mod fetch;
 mod fuzz_corpus;
 mod generator;
+mod history;
 mod golden;
 mod hostile;
 mod html;

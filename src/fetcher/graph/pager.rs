@@ -88,6 +88,8 @@ pub struct FetchStats {
     pub retries: u32,
     pub throttled: u32,
     pub token_renewals: u32,
+    /// Log Analytics: windows split in two because their answer was partial.
+    pub splits: u32,
     /// Time spent waiting for the limiter and for retries.
     pub waited: Duration,
 }
@@ -416,7 +418,7 @@ impl Pager {
 }
 
 /// `body` with every copy of `token` replaced by `<token>`.
-fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
+pub(crate) fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
     let mut clean = Vec::with_capacity(body.len());
     let mut rest = body;
     while let Some(at) = memchr::memmem::find(rest, token).filter(|_| !token.is_empty()) {
@@ -438,7 +440,7 @@ fn refusal(error: GraphError) -> FetchError {
 
 /// A failed request's kind and causes; its URL is left out (messages name the request without
 /// its query, see [`describe`]).
-fn network_error(err: reqwest::Error) -> String {
+pub(crate) fn network_error(err: reqwest::Error) -> String {
     let err = err.without_url();
     let kind = if err.is_timeout() {
         "timed out"
