@@ -584,10 +584,17 @@ impl ArchiveConfig {
             .map_err(Error::Usage)?;
         let access = match StorageAccess::from_environment() {
             Some(access) => access,
-            None => StorageAccess::Credential(auth_config(
-                sign_in,
-                crate::fetcher::archive::STORAGE_SCOPE.to_owned(),
-            )?),
+            None => StorageAccess::Credential(
+                auth_config(sign_in, crate::fetcher::archive::STORAGE_SCOPE.to_owned()).map_err(
+                    |err| match err {
+                        Error::Usage(text) => Error::Usage(format!(
+                            "{text}; a storage archive can also be read with an account key \
+                             (AZURE_STORAGE_ACCOUNT_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN)"
+                        )),
+                        other => other,
+                    },
+                )?,
+            ),
         };
         Ok(Some(ArchiveConfig {
             locations,

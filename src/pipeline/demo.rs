@@ -20,9 +20,9 @@ use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
 use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
+use crate::fetcher::log_analytics::logs_scope;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
-use crate::fetcher::log_analytics::logs_scope;
 use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle, WorkspaceConfig};
 use crate::transformer::rules::ChannelRules;
 
@@ -182,15 +182,15 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         );
     } else {
         println!(
-        "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
-        outcome.stats.pages,
-        outcome.stats.records,
-        outcome.stored,
-        stats.requests,
-        stats.throttled,
-        stats.faults_injected,
-        stats.tokens_issued
-    );
+            "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
+            outcome.stats.pages,
+            outcome.stats.records,
+            outcome.stored,
+            stats.requests,
+            stats.throttled,
+            stats.faults_injected,
+            stats.tokens_issued
+        );
     }
     let rules = ChannelRules::builtin();
     let settings = ReportSettings::default();

@@ -9,10 +9,10 @@
 pub mod archive;
 pub mod demo;
 pub mod fetch;
-pub mod workspace;
 mod progress;
 mod rejects;
 pub mod report;
+pub mod workspace;
 
 pub use rejects::RejectLog;
 

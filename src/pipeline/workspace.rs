@@ -177,7 +177,9 @@ pub async fn fetch_workspace(
     rejects.close()?;
     outcome.stats = logs.stats().clone();
     if unselected > 0 {
-        info!("{unselected} rows of other services or activities were left out (checked on this side)");
+        info!(
+            "{unselected} rows of other services or activities were left out (checked on this side)"
+        );
     }
     result?;
     info!(

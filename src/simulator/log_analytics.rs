@@ -33,7 +33,7 @@ use super::token::TokenCheck;
 use crate::transformer::event::parse_time;
 
 /// The columns served, in the AuditLogs table's order.
-const COLUMNS: [(&str, &str); 20] = [
+const COLUMNS: [(&str, &str); 22] = [
     ("TenantId", "string"),
     ("SourceSystem", "string"),
     ("TimeGenerated", "datetime"),
@@ -54,6 +54,8 @@ const COLUMNS: [(&str, &str); 20] = [
     ("LoggedByService", "string"),
     ("Result", "string"),
     ("ResultReason", "string"),
+    ("TargetResources", "dynamic"),
+    ("AADOperationType", "string"),
 ];
 
 /// How the workspace behaves.
@@ -96,11 +98,20 @@ pub(super) fn audit_rows(records: &[Value], tenant_id: &str) -> Vec<AuditRow> {
 }
 
 fn audit_row(index: usize, record: &Value, tenant_id: &str) -> Option<AuditRow> {
-    let text = |field: &str| record.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |field: &str| {
+        record
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let activity_time = parse_time(&text("activityDateTime"))?;
     // Ingestion takes 20 s to 5 min, the same for the same record.
     let time_generated = activity_time + Duration::seconds(20 + (index as i64 * 37) % 280);
-    let mut details = record.get("additionalDetails").cloned().unwrap_or(Value::Null);
+    let mut details = record
+        .get("additionalDetails")
+        .cloned()
+        .unwrap_or(Value::Null);
     let user_agent = text("userAgent");
     if !user_agent.is_empty() {
         let mut list = details.as_array().cloned().unwrap_or_default();
@@ -139,6 +150,8 @@ fn audit_row(index: usize, record: &Value, tenant_id: &str) -> Option<AuditRow> 
         Value::String(service.clone()),
         Value::String(text("result")),
         Value::String(reason),
+        dynamic(record.get("targetResources").cloned().unwrap_or(Value::Null)),
+        Value::String(text("operationType")),
     ];
     Some(AuditRow {
         time_generated,
@@ -161,8 +174,14 @@ pub(super) async fn query(
     shared.stats.update(|stats| stats.queries += 1);
     let correlation_id = shared.secrets.uuid();
     let error = |status: StatusCode, code: &str, message: &str| {
-        let body = json!({"error": {"message": message, "code": code, "correlationId": correlation_id}});
-        (status, [(CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
+        let body =
+            json!({"error": {"message": message, "code": code, "correlationId": correlation_id}});
+        (
+            status,
+            [(CONTENT_TYPE, "application/json; charset=utf-8")],
+            body.to_string(),
+        )
+            .into_response()
     };
     let now = Instant::now();
     let client_id = match shared.tokens.check(&headers, now) {
@@ -224,7 +243,8 @@ pub(super) async fn query(
         .map(|(name, kind)| json!({"name": name, "type": kind}))
         .collect();
     let rows: Vec<&Vec<Value>> = served.iter().map(|row| &row.cells).collect();
-    let mut answer = json!({"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]});
+    let mut answer =
+        json!({"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]});
     if partial {
         answer["error"] = json!({
             "message": "There were some errors when processing your query.",
@@ -237,7 +257,12 @@ pub(super) async fn query(
             }]
         });
     }
-    (StatusCode::OK, [(CONTENT_TYPE, "application/json; charset=utf-8")], answer.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json; charset=utf-8")],
+        answer.to_string(),
+    )
+        .into_response()
 }
 
 /// The time range a query asks for: its `TimeGenerated` bounds intersected with `timespan`.

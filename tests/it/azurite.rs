@@ -40,7 +40,13 @@ impl Azurite {
             .unwrap()
             .port();
         let child = Command::new(binary)
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--location"])
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--location",
+            ])
             .arg(data.path())
             .args(["--disableTelemetry", "--skipApiVersionCheck", "--silent"])
             .stdout(Stdio::null())
@@ -63,7 +69,13 @@ impl Azurite {
     }
 
     pub fn create_container(&self, container: &str) {
-        self.send("PUT", &format!("/{container}"), &[("restype", "container")], &[], Vec::new());
+        self.send(
+            "PUT",
+            &format!("/{container}"),
+            &[("restype", "container")],
+            &[],
+            Vec::new(),
+        );
     }
 
     /// Puts (or replaces) a block blob.
@@ -78,7 +90,14 @@ impl Azurite {
     }
 
     /// One signed request; panics unless it succeeds.
-    fn send(&self, method: &str, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: Vec<u8>) {
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) {
         let date = chrono::Utc::now()
             .format("%a, %d %b %Y %H:%M:%S GMT")
             .to_string();
@@ -142,7 +161,9 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 fn base64_encode(bytes: &[u8]) -> String {
     let mut text = String::new();
     for chunk in bytes.chunks(3) {
-        let block = chunk.iter().enumerate().fold(0u32, |block, (i, &b)| block | (u32::from(b) << (16 - 8 * i)));
+        let block = chunk.iter().enumerate().fold(0u32, |block, (i, &b)| {
+            block | (u32::from(b) << (16 - 8 * i))
+        });
         for i in 0..4 {
             if i <= chunk.len() {
                 text.push(ALPHABET[((block >> (18 - 6 * i)) & 63) as usize] as char);
@@ -162,7 +183,10 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .collect();
     let mut bytes = Vec::new();
     for chunk in values.chunks(4) {
-        let block = chunk.iter().enumerate().fold(0u32, |block, (i, &v)| block | (v << (18 - 6 * i)));
+        let block = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |block, (i, &v)| block | (v << (18 - 6 * i)));
         for i in 0..chunk.len().saturating_sub(1) {
             bytes.push((block >> (16 - 8 * i)) as u8);
         }

@@ -38,7 +38,13 @@ fn workspace(row_limit: usize, forbidden: bool) -> WorkspaceConfig {
 fn fetch_workspace(url: &str, store: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
     command
-        .args(["fetch", "--source", "log-analytics", "--workspace", WORKSPACE])
+        .args([
+            "fetch",
+            "--source",
+            "log-analytics",
+            "--workspace",
+            WORKSPACE,
+        ])
         .args(["--store", store.to_str().unwrap(), "--logs-url", url])
         .args(["--authority-host", url])
         .args(extra);
@@ -86,8 +92,14 @@ fn a_workspace_fetch_gives_the_true_counts_through_partial_answers_and_throttlin
     let (code, stdout, stderr) = fetch_workspace(&sim.url(), &store, &args);
     assert_eq!(code, 0, "{stderr}");
     let stats = sim.stats();
-    assert!(stats.partial_answers > 0, "no window was over the row limit: {stats:?}");
-    assert!(stats.throttled > 0, "the client was never throttled: {stats:?}");
+    assert!(
+        stats.partial_answers > 0,
+        "no window was over the row limit: {stats:?}"
+    );
+    assert!(
+        stats.throttled > 0,
+        "the client was never throttled: {stats:?}"
+    );
     assert!(stderr.contains("partial"), "{stderr}");
     assert_channels(
         &channels_from_store(&store),
@@ -101,7 +113,11 @@ fn a_workspace_fetch_gives_the_true_counts_through_partial_answers_and_throttlin
         state["sources"][format!("log-analytics:{WORKSPACE}")]["watermark"],
         "2026-12-01T00:00:00Z"
     );
-    assert_eq!(state["watermark"], Value::Null, "Graph's watermark is untouched");
+    assert_eq!(
+        state["watermark"],
+        Value::Null,
+        "Graph's watermark is untouched"
+    );
     assert_no_secret(&[&stdout, &stderr], &store);
 
     // The next run starts at the watermark (less the overlap): one window, nothing new.
@@ -131,7 +147,14 @@ fn raw_ids_any_case(store: &Path) -> Vec<String> {
             .unwrap();
         for line in text.lines() {
             let row: Value = serde_json::from_str(line).unwrap();
-            ids.push(row.get("Id").or(row.get("id")).unwrap().as_str().unwrap().to_owned());
+            ids.push(
+                row.get("Id")
+                    .or(row.get("id"))
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
         }
     }
     ids.sort();
@@ -146,7 +169,8 @@ fn graph_then_log_analytics_into_one_store_keeps_each_record_once() {
     });
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let (code, _, stderr) = super::common::fetch(&sim, &store, &["--page-size", "200", "--throttle", "50/1s"]);
+    let (code, _, stderr) =
+        super::common::fetch(&sim, &store, &["--page-size", "200", "--throttle", "50/1s"]);
     assert_eq!(code, 0, "{stderr}");
     let mut args = RANGE.to_vec();
     args.extend(["--throttle", "50/1s"]);
@@ -178,24 +202,48 @@ fn a_workspace_that_refuses_access_names_the_permission_and_the_role() {
     let store = dir.path().join("store");
     let (code, _, stderr) = fetch_workspace(&sim.url(), &store, &RANGE);
     assert_eq!(code, 5, "{stderr}");
-    for needed in ["InsufficientAccessError", "Data.Read", "Log Analytics Reader", "HTTP 403"] {
+    for needed in [
+        "InsufficientAccessError",
+        "Data.Read",
+        "Log Analytics Reader",
+        "HTTP 403",
+    ] {
         assert!(stderr.contains(needed), "{needed}: {stderr}");
     }
-    assert!(state(&store)["sources"].is_null(), "nothing read, no watermark");
+    assert!(
+        state(&store)["sources"].is_null(),
+        "nothing read, no watermark"
+    );
 }
 
 #[test]
 fn the_query_is_printed_without_signing_in() {
     let output = Process::new(env!("CARGO_BIN_EXE_ssprlens"))
-        .args(["fetch", "--source", "log-analytics", "--workspace", WORKSPACE, "--print-query"])
+        .args([
+            "fetch",
+            "--source",
+            "log-analytics",
+            "--workspace",
+            WORKSPACE,
+            "--print-query",
+        ])
         .args(["--since", "2026-10-01T12:00:00Z", "--until", "2026-10-05"])
         .env_remove("AZURE_CLIENT_SECRET")
         .env_remove("AZURE_TENANT_ID")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(text.starts_with("// timespan: 2026-10-01T12:00:00.0000000Z/2026-10-02T00:00:00.0000000Z\nAuditLogs\n"), "{text}");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.starts_with(
+            "// timespan: 2026-10-01T12:00:00.0000000Z/2026-10-02T00:00:00.0000000Z\nAuditLogs\n"
+        ),
+        "{text}"
+    );
     assert!(text.contains("TimeGenerated >= datetime(2026-10-01T12:00:00.0000000Z) and TimeGenerated < datetime(2026-10-02T00:00:00.0000000Z)"), "{text}");
 }
 
@@ -206,9 +254,11 @@ const TENANT: &str = "tenantId=00000000-0000-0000-0000-000000000001";
 /// one record a line, in time order. Name → lines.
 fn hourly_blobs() -> BTreeMap<String, Vec<String>> {
     let mut text = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(sample("shapes/monitor.json.gz")).unwrap())
-        .read_to_end(&mut text)
-        .unwrap();
+    flate2::read::MultiGzDecoder::new(
+        std::fs::File::open(sample("shapes/monitor.json.gz")).unwrap(),
+    )
+    .read_to_end(&mut text)
+    .unwrap();
     let monitor: Value = serde_json::from_slice(&text).unwrap();
     let mut blobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for record in monitor["records"].as_array().unwrap() {
@@ -234,6 +284,23 @@ fn import_archive(azurite: &Azurite, store: &Path) -> (i32, String, String) {
         .env_remove("AZURE_STORAGE_SAS_TOKEN")
         .env_remove("SSPRLENS_LOG");
     outcome(command)
+}
+
+/// Imports the archive, expecting exit `code` and `(listed, read)` blobs; returns stderr.
+fn import_reading(
+    azurite: &Azurite,
+    store: &Path,
+    code: i32,
+    (listed, read): (usize, usize),
+) -> String {
+    let (got, _, stderr) = import_archive(azurite, store);
+    assert_eq!(got, code, "{stderr}");
+    let summary = format!(
+        "{listed} blobs listed, {read} read, {} unchanged",
+        listed - read
+    );
+    assert!(stderr.contains(&summary), "{summary}: {stderr}");
+    stderr
 }
 
 /// The `N already stored` of an import's summary.
@@ -275,27 +342,24 @@ fn the_archive_imports_incrementally_a_grown_blob_and_a_truncated_line_included(
 
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let (code, _, stderr) = import_archive(&azurite, &store);
-    assert_eq!(code, 4, "the truncated line is a reject: {stderr}");
+    let listed = blobs.len() - 1;
+    let stderr = import_reading(&azurite, &store, 4, (listed, listed));
     assert!(
         stderr.contains(&format!("az://{CONTAINER}/{growing}:2")),
-        "the reject names blob and line: {stderr}"
+        "the truncated line is a reject naming blob and line: {stderr}"
     );
-    let listed = blobs.len() - 1;
-    assert!(stderr.contains(&format!("{listed} blobs listed, {listed} read, 0 unchanged")), "{stderr}");
 
     // The hour grew: only its blob is read again.
     azurite.put(CONTAINER, &growing, &lines(&blobs[&growing]));
-    let (code, _, stderr) = import_archive(&azurite, &store);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains(&format!("{listed} blobs listed, 1 read, {} unchanged", listed - 1)), "{stderr}");
-    assert!(already_stored(&stderr) >= 1, "the first record was stored already: {stderr}");
+    let stderr = import_reading(&azurite, &store, 0, (listed, 1));
+    assert!(
+        already_stored(&stderr) >= 1,
+        "the first record was stored already: {stderr}"
+    );
 
     // One more hour: only the new blob is read.
     azurite.put(CONTAINER, &last, &lines(&blobs[&last]));
-    let (code, _, stderr) = import_archive(&azurite, &store);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains(&format!("{} blobs listed, 1 read, {listed} unchanged", listed + 1)), "{stderr}");
+    import_reading(&azurite, &store, 0, (listed + 1, 1));
 
     assert_channels(
         &channels_from_store(&store),
@@ -304,7 +368,10 @@ fn the_archive_imports_incrementally_a_grown_blob_and_a_truncated_line_included(
     );
     let state = state(&store);
     let key = format!("archive:az://devstoreaccount1/{CONTAINER}/{TENANT}");
-    assert_eq!(state["sources"][&key]["blobs"].as_object().unwrap().len(), blobs.len());
+    assert_eq!(
+        state["sources"][&key]["blobs"].as_object().unwrap().len(),
+        blobs.len()
+    );
 }
 
 /// 90 days of a big generated tenant (`scripts/generate.py big --attempts N --out FILE --truth
@@ -347,7 +414,12 @@ fn ninety_days_of_a_big_tenant_from_the_workspace() {
     let (code, _, stderr) = fetch_workspace(
         &sim.url(),
         &store,
-        &["--since", "2026-08-23T00:00:00Z", "--until", "2026-11-21T00:00:00Z"],
+        &[
+            "--since",
+            "2026-08-23T00:00:00Z",
+            "--until",
+            "2026-11-21T00:00:00Z",
+        ],
     );
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(code, 0, "{stderr}");

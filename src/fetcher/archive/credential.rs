@@ -31,14 +31,14 @@ impl CredentialProvider for IdentityCredential {
     type Credential = AzureCredential;
 
     async fn get_credential(&self) -> object_store::Result<Arc<AzureCredential>> {
-        let token = self
-            .tokens
-            .token()
-            .await
-            .map_err(|err| object_store::Error::Unauthenticated {
-                path: String::new(),
-                source: err.message.into(),
-            })?;
+        let token =
+            self.tokens
+                .token()
+                .await
+                .map_err(|err| object_store::Error::Unauthenticated {
+                    path: String::new(),
+                    source: err.message.into(),
+                })?;
         Ok(Arc::new(AzureCredential::BearerToken(
             token.secret().to_owned(),
         )))

@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use azure_core::credentials::Secret;
 use chrono::{DateTime, Utc};
+use futures_core::Stream;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path as BlobPath;
-use futures_core::Stream;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt};
 
 pub use credential::IdentityCredential;
@@ -189,16 +189,17 @@ impl Archive {
             );
         let mut sas = None;
         builder = match access {
-            StorageAccess::Emulator => builder.with_use_emulator(true).with_account(&location.account),
+            StorageAccess::Emulator => builder
+                .with_use_emulator(true)
+                .with_account(&location.account),
             StorageAccess::AccountKey(key) => builder
                 .with_account(&location.account)
                 .with_access_key(key.secret()),
             StorageAccess::Sas(token) => {
                 sas = Some(token.clone());
-                builder.with_account(&location.account).with_config(
-                    object_store::azure::AzureConfigKey::SasKey,
-                    token.secret(),
-                )
+                builder
+                    .with_account(&location.account)
+                    .with_config(object_store::azure::AzureConfigKey::SasKey, token.secret())
             }
             StorageAccess::Credential(_) => {
                 let credential = credential.ok_or("no credential to sign in to storage with")?;
@@ -207,9 +208,13 @@ impl Archive {
                     .with_credentials(Arc::new(credential))
             }
         };
-        let store = builder
-            .build()
-            .map_err(|err| format!("{}: {}", location.key(), scrub(&err.to_string(), sas.as_ref())))?;
+        let store = builder.build().map_err(|err| {
+            format!(
+                "{}: {}",
+                location.key(),
+                scrub(&err.to_string(), sas.as_ref())
+            )
+        })?;
         Ok(Archive {
             store: Arc::new(store),
             location: location.clone(),
@@ -219,7 +224,8 @@ impl Archive {
 
     /// Every blob under the location's prefix, in name order.
     pub async fn list(&self) -> Result<Vec<Blob>, String> {
-        let prefix = (!self.location.prefix.is_empty()).then(|| BlobPath::from(self.location.prefix.as_str()));
+        let prefix = (!self.location.prefix.is_empty())
+            .then(|| BlobPath::from(self.location.prefix.as_str()));
         let mut listing = self.store.list(prefix.as_ref());
         let mut blobs = Vec::new();
         while let Some(meta) = next(&mut listing).await {
@@ -317,8 +323,12 @@ mod tests {
 
     #[test]
     fn locations_in_both_forms() {
-        let az = ArchiveLocation::parse("az://insights-logs-auditlogs/tenantId=t/y=2026", Some("acct"), false)
-            .unwrap();
+        let az = ArchiveLocation::parse(
+            "az://insights-logs-auditlogs/tenantId=t/y=2026",
+            Some("acct"),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             az,
             ArchiveLocation {
@@ -327,14 +337,20 @@ mod tests {
                 prefix: "tenantId=t/y=2026".into()
             }
         );
-        assert_eq!(az.key(), "az://acct/insights-logs-auditlogs/tenantId=t/y=2026");
+        assert_eq!(
+            az.key(),
+            "az://acct/insights-logs-auditlogs/tenantId=t/y=2026"
+        );
         let https = ArchiveLocation::parse(
             "https://Acct.blob.core.windows.net/insights-logs-auditlogs/",
             None,
             false,
         )
         .unwrap();
-        assert_eq!((https.account.as_str(), https.prefix.as_str()), ("acct", ""));
+        assert_eq!(
+            (https.account.as_str(), https.prefix.as_str()),
+            ("acct", "")
+        );
         let emulated = ArchiveLocation::parse("az://c", None, true).unwrap();
         assert_eq!(emulated.account, "devstoreaccount1");
         for bad in [

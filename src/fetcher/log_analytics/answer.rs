@@ -171,15 +171,30 @@ mod tests {
             Some("Self-service Password Management")
         );
         assert_eq!(
-            first.initiated_by.unwrap().user.unwrap().ip_address.as_deref(),
+            first
+                .initiated_by
+                .unwrap()
+                .user
+                .unwrap()
+                .ip_address
+                .as_deref(),
             Some("10.0.0.1")
         );
         assert_eq!(first.additional_details[0].value.as_deref(), Some("Logon"));
-        assert_eq!(first.result_reason.as_deref(), Some("User started the flow"));
+        assert_eq!(
+            first.result_reason.as_deref(),
+            Some("User started the flow")
+        );
         // A dynamic cell that arrives as an object is accepted too.
         let second = decode(&answer.rows[1]).unwrap();
         assert_eq!(
-            second.initiated_by.unwrap().user.unwrap().ip_address.as_deref(),
+            second
+                .initiated_by
+                .unwrap()
+                .user
+                .unwrap()
+                .ip_address
+                .as_deref(),
             Some("::1")
         );
     }
@@ -199,7 +214,8 @@ mod tests {
 
     #[test]
     fn rows_that_do_not_fit_the_columns_are_rejects_and_non_answers_are_errors() {
-        let body = br#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"Id"},{"name":"Result"}],
+        let body =
+            br#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"Id"},{"name":"Result"}],
             "rows":[["a","success"],["b"]]}]}"#;
         let answer = read(body).unwrap();
         assert_eq!(answer.rows, [br#"{"Id":"a","Result":"success"}"#.to_vec()]);

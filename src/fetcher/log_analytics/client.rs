@@ -90,7 +90,8 @@ impl LogsClient {
         let mut renewals = 0u32;
         loop {
             tries += 1;
-            self.pause(self.limiter.delay(Instant::now())).await?;
+            let wait = self.limiter.delay(Instant::now());
+            self.pause(wait).await?;
             let started = Instant::now();
             let token = tokio::select! {
                 token = self.tokens.token() => token,
@@ -108,7 +109,10 @@ impl LogsClient {
                 },
                 Err(err) if err.transient => Failure::Transient(err.message),
                 Err(err) => {
-                    return Err(FetchError::Auth(format!("{}; {LOGS_AUTH_HINT}", err.message)));
+                    return Err(FetchError::Auth(format!(
+                        "{}; {LOGS_AUTH_HINT}",
+                        err.message
+                    )));
                 }
             };
             let (after, why) = match failure {
@@ -243,11 +247,18 @@ impl LogsClient {
             300..=399 => Err(Failure::Verdict(Verdict::Fail(GraphError {
                 status,
                 code: None,
-                message: Some("a redirect, not followed (the token is only sent to --logs-url)".into()),
+                message: Some(
+                    "a redirect, not followed (the token is only sent to --logs-url)".into(),
+                ),
                 request_id,
             }))),
             _ => {
-                let mut verdict = classify(status, retry_after.as_deref(), request_id.as_deref(), &clean);
+                let mut verdict = classify(
+                    status,
+                    retry_after.as_deref(),
+                    request_id.as_deref(),
+                    &clean,
+                );
                 if let Verdict::Fail(error) | Verdict::RenewToken(error) = &mut verdict {
                     error.request_id = error.request_id.take().or_else(|| correlation_id(&clean));
                 }

@@ -191,7 +191,10 @@ mod tests {
         };
         let (first, second) = window.halves().unwrap();
         assert_eq!(first.end, at("2026-10-01T00:00:01.5Z"));
-        assert_eq!((first.start, second.start, second.end), (window.start, first.end, window.end));
+        assert_eq!(
+            (first.start, second.start, second.end),
+            (window.start, first.end, window.end)
+        );
         let small = Window {
             start: at("2026-10-01T00:00:00Z"),
             end: at("2026-10-01T00:00:01Z"),
@@ -201,9 +204,15 @@ mod tests {
 
     #[test]
     fn the_client_checks_service_and_activity() {
-        assert!(is_selected(Some("Self-service Password Management"), Some("x")));
+        assert!(is_selected(
+            Some("Self-service Password Management"),
+            Some("x")
+        ));
         assert!(is_selected(Some(" authentication methods "), None));
-        assert!(is_selected(Some("Core Directory"), Some("Reset user password")));
+        assert!(is_selected(
+            Some("Core Directory"),
+            Some("Reset user password")
+        ));
         assert!(!is_selected(Some("Core Directory"), Some("Update user")));
         assert!(!is_selected(None, Some("Reset user password")));
         assert!(!is_selected(Some("Invited Users"), None));
