@@ -45,8 +45,8 @@ pub enum Command {
     Import(ImportArgs),
     /// The scheduled job: fetch, then write every report into --out DIR.
     Run(Box<RunArgs>),
-    /// See everything work without a tenant: a built-in Graph simulator on 127.0.0.1, seeded with
-    /// the sample tenant, fetched into a store and reported on. Simulated data.
+    /// See everything work without a tenant: a built-in Graph (or Log Analytics) simulator on
+    /// 127.0.0.1, seeded with the sample tenant, fetched into a store and reported on. Simulated data.
     Demo(DemoArgs),
     /// Print the built-in channel rules: the start of a rules file of your own.
     Rules,
@@ -307,8 +307,12 @@ pub struct FetchArgs {
     #[command(flatten)]
     pub graph: GraphArgs,
 
-    /// Fetch from this time (RFC 3339, a date, or an age such as 7d) [default: the store's
-    /// watermark minus --overlap, or 30 days ago for a new store].
+    #[command(flatten)]
+    pub log_analytics: LogAnalyticsArgs,
+
+    /// Fetch from this time (RFC 3339, a date, or an age such as 7d) [default: the source's
+    /// watermark minus --overlap, or for a new source 30 days ago from Graph, 90 days ago from
+    /// Log Analytics].
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -325,7 +329,7 @@ pub struct FetchArgs {
     pub rejects: Option<PathBuf>,
 }
 
-/// Where Graph is, how to sign in, and how politely to ask.
+/// Where Graph (or Log Analytics) is, how to sign in, and how politely to ask.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
     /// Microsoft Graph's base URL (sovereign clouds, proxies; http only for loopback).
@@ -336,6 +340,41 @@ pub struct GraphArgs {
     )]
     pub graph_url: String,
 
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+
+    /// A loggedByService value to fetch (repeatable; replaces the list) [default: `Self-service
+    /// Password Management` and `Authentication Methods`]. Core Directory `Reset user password`
+    /// rows (helpdesk resets of other tools) are fetched too, over the same window.
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
+
+    /// Records per page ($top).
+    #[arg(long, value_name = "N", default_value_t = 999)]
+    pub page_size: u32,
+
+    /// Client-side rate limit, N requests per DURATION [default: 5/10s for Graph, which allows
+    /// 5 per 10 s per app and tenant; 1/1s for Log Analytics, which allows 200 per 30 s].
+    #[arg(long, value_name = "N/DURATION")]
+    pub throttle: Option<String>,
+
+    /// The longest a run may lose to failures (failed tries, throttling and the waits before
+    /// retries) before it gives up.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub retry_budget: String,
+
+    /// Timeout of one HTTP request.
+    #[arg(long, value_name = "DURATION", default_value = "100s")]
+    pub timeout: String,
+
+    /// Trust this PEM root certificate too (a corporate TLS-inspecting proxy).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// How to sign in to Entra: the same credentials serve Graph, Log Analytics and storage.
+#[derive(Debug, Args)]
+pub struct SignInArgs {
     /// Entra's sign-in endpoint.
     #[arg(
         long,
@@ -370,33 +409,49 @@ pub struct GraphArgs {
     /// Sign in as the account of `az login`.
     #[arg(long, conflicts_with = "managed_identity")]
     pub azure_cli: bool,
+}
 
-    /// A loggedByService value to fetch (repeatable; replaces the list) [default: `Self-service
-    /// Password Management` and `Authentication Methods`]. Core Directory `Reset user password`
-    /// rows (helpdesk resets of other tools) are fetched too, over the same window.
-    #[arg(long, value_name = "NAME")]
-    pub service: Vec<String>,
+/// Where `fetch` reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchSource {
+    /// Microsoft Graph's directoryAudits (30 days of history).
+    Graph,
+    /// The AuditLogs table of a Log Analytics workspace (Microsoft Sentinel's, or any workspace
+    /// Entra's diagnostic settings send audit logs to): months of history.
+    LogAnalytics,
+}
 
-    /// Records per page ($top).
-    #[arg(long, value_name = "N", default_value_t = 999)]
-    pub page_size: u32,
+/// The Log Analytics side of `fetch`.
+#[derive(Debug, Args)]
+pub struct LogAnalyticsArgs {
+    /// Read from Graph or from a Log Analytics workspace.
+    #[arg(long, value_enum, default_value = "graph")]
+    pub source: FetchSource,
 
-    /// Client-side rate limit, N requests per DURATION (Graph allows 5 per 10 s per app and tenant).
-    #[arg(long, value_name = "N/DURATION", default_value = "5/10s")]
-    pub throttle: String,
+    /// The Log Analytics workspace id (a GUID: the workspace's "Workspace ID", not its resource id).
+    #[arg(long, value_name = "GUID")]
+    pub workspace: Option<String>,
 
-    /// The longest a run may lose to failures (failed tries, throttling and the waits before
-    /// retries) before it gives up.
-    #[arg(long, value_name = "DURATION", default_value = "15m")]
-    pub retry_budget: String,
+    /// The Azure Monitor Logs query API (US Gov: https://api.loganalytics.us, China:
+    /// https://api.loganalytics.azure.cn; http only for loopback).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.loganalytics.azure.com"
+    )]
+    pub logs_url: String,
 
-    /// Timeout of one HTTP request.
-    #[arg(long, value_name = "DURATION", default_value = "100s")]
-    pub timeout: String,
+    /// Print the KQL query of the first window and exit (no sign-in, nothing fetched).
+    #[arg(long)]
+    pub print_query: bool,
+}
 
-    /// Trust this PEM root certificate too (a corporate TLS-inspecting proxy).
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
+/// Where a storage-account archive is and how to reach it.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The storage account of `az://CONTAINER/PREFIX` locations.
+    #[arg(long, value_name = "NAME", env = "AZURE_STORAGE_ACCOUNT_NAME")]
+    pub storage_account: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -405,19 +460,39 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
 
-    /// An export file, or a directory of them (repeatable).
-    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
-    pub input: Vec<PathBuf>,
+    /// An export file, a directory of them, or a storage-account archive location:
+    /// az://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX
+    /// (repeatable).
+    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH|URL")]
+    pub input: Vec<String>,
 
     /// Append every rejected line or record here, verbatim.
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+
+    /// Timeout of one storage request.
+    #[arg(long, value_name = "DURATION", default_value = "100s")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
+
+    /// Also import this storage-account archive location (az://CONTAINER/PREFIX or
+    /// https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX) before reporting (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub archive: Vec<String>,
+
+    #[command(flatten)]
+    pub archive_access: ArchiveArgs,
 
     /// The directory to write every report into (one file per report, written atomically).
     #[arg(long, value_name = "DIR")]
@@ -447,4 +522,8 @@ pub struct DemoArgs {
     /// Also write every report into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Fetch from the simulated Graph or from the simulated Log Analytics workspace.
+    #[arg(long, value_enum, default_value = "graph")]
+    pub source: FetchSource,
 }

@@ -8,17 +8,19 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, CalibrateArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReconcileArgs,
-    ReportArgs, RunArgs, SelectionArgs,
+    AnalysisArgs, ArchiveArgs, CalibrateArgs, FetchArgs, FetchSource, GraphArgs, ImportArgs,
+    PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;
+use crate::fetcher::archive::{ArchiveLocation, StorageAccess};
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
 use crate::fetcher::graph::pager::DEFAULT_SERVICES;
 use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
+use crate::fetcher::log_analytics::{LOG_ANALYTICS_RATE, logs_scope};
 use crate::reporter::Rendering;
 use crate::reporter::export::Format;
 use crate::reporter::params::{
@@ -358,6 +360,19 @@ pub struct FetchConfig {
     pub timeout: std::time::Duration,
     pub ca_cert: Option<PathBuf>,
     pub rejects: Option<PathBuf>,
+    /// Read this Log Analytics workspace instead of Graph.
+    pub log_analytics: Option<Workspace>,
+    /// Print the query instead of fetching (Log Analytics).
+    pub print_query: bool,
+}
+
+/// A Log Analytics workspace to read AuditLogs from.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace id (GUID), lowercase.
+    pub id: String,
+    /// The Logs query API's base URL.
+    pub logs_url: Url,
 }
 
 /// The `--service` values, trimmed and each once; the default services without any.
@@ -378,8 +393,13 @@ fn services_arg(given: Vec<String>) -> Result<Vec<String>, Error> {
     Ok(services)
 }
 
-/// Where Graph is, how to sign in to it, and how politely to ask: what every command that reads
-/// Graph takes from the command line.
+/// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
+pub const FIRST_FETCH_DAYS: i64 = 30;
+/// How far back a workspace's first fetch reaches (workspaces keep 90 days by default).
+pub const FIRST_WORKSPACE_DAYS: i64 = 90;
+
+/// Where an API is, how to sign in to it, and how politely to ask: what every command that reads
+/// Graph (or Log Analytics) takes from the command line.
 #[derive(Debug, Clone)]
 pub struct GraphConnection {
     pub graph_url: Url,
@@ -390,32 +410,41 @@ pub struct GraphConnection {
 }
 
 impl GraphConnection {
-    /// Signing in as the arguments and the environment say, or with `method` when given.
-    fn signing_in_as(graph: &GraphArgs, method: Option<AuthMethod>) -> Result<Self, Error> {
+    /// Graph as the arguments say: its own token scope and throttle.
+    fn graph(graph: &GraphArgs) -> Result<Self, Error> {
         let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(graph, &graph_url, method)?;
-        let throttle: RateLimit = graph
-            .throttle
-            .parse()
-            .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
+        let scope = graph_scope(&graph_url);
+        Self::signing_in(graph, scope, RateLimit::GRAPH_REPORTS, None)
+    }
+
+    /// The connection the arguments describe, signing in for `scope` (with `method` when given
+    /// instead of the one the arguments and the environment pick), at `rate` unless --throttle.
+    fn signing_in(
+        graph: &GraphArgs,
+        scope: String,
+        rate: RateLimit,
+        method: Option<AuthMethod>,
+    ) -> Result<Self, Error> {
+        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(&graph.sign_in, scope, method)?;
+        let throttle: RateLimit = match &graph.throttle {
+            Some(text) => text
+                .parse()
+                .map_err(|err| Error::Usage(format!("--throttle {err}")))?,
+            None => rate,
+        };
         let retry = RetryPolicy {
             budget: duration_arg(&graph.retry_budget, "--retry-budget")?
                 .to_std()
                 .unwrap_or_default(),
             ..RetryPolicy::default()
         };
-        let timeout = duration_arg(&graph.timeout, "--timeout")?
-            .to_std()
-            .unwrap_or_default();
-        if timeout.is_zero() {
-            return Err(Error::Usage("--timeout must be longer than zero".into()));
-        }
         Ok(GraphConnection {
             graph_url,
             auth,
             throttle,
             retry,
-            timeout,
+            timeout: positive_duration(&graph.timeout, "--timeout")?,
         })
     }
 }
@@ -427,7 +456,7 @@ pub struct ReconcileConfig {
     pub rules: ChannelRules,
     pub graph: GraphConnection,
     pub ca_cert: Option<PathBuf>,
-    pub format: Format,
+    pub rendering: Rendering,
     pub out: Option<PathBuf>,
     pub strict: bool,
 }
@@ -440,28 +469,20 @@ impl ReconcileConfig {
                 .and_then(Rendering::from_extension)
                 .unwrap_or(Rendering::Table(Format::Table))
         });
-        let Rendering::Table(format) = rendering else {
-            return Err(Error::Usage(
-                "reconcile writes one table: --format table, csv, json, markdown or parquet".into(),
-            ));
-        };
         Ok(ReconcileConfig {
             source: match args.source.store {
                 Some(dir) => Source::Store(dir),
                 None => Source::Files(args.source.input),
             },
             rules: load_rules(args.channels.as_deref())?,
-            graph: GraphConnection::signing_in_as(&args.graph, None)?,
+            graph: GraphConnection::graph(&args.graph)?,
             ca_cert: args.graph.ca_cert,
-            format,
+            rendering,
             out: args.out,
             strict: args.strict,
         })
     }
 }
-
-/// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
-pub const FIRST_FETCH_DAYS: i64 = 30;
 
 impl FetchConfig {
     /// A fetch signing in as the arguments and the environment say.
@@ -495,13 +516,62 @@ impl FetchConfig {
         if graph.page_size == 0 {
             return Err(Error::Usage("--page-size must be at least 1".into()));
         }
+        let la = args.log_analytics;
+        let log_analytics = match (la.source, la.workspace) {
+            (FetchSource::Graph, None) => None,
+            (FetchSource::Graph, Some(_)) => {
+                return Err(Error::Usage(
+                    "--workspace reads Log Analytics: add --source log-analytics".into(),
+                ));
+            }
+            (FetchSource::LogAnalytics, None) => {
+                return Err(Error::Usage(
+                    "--source log-analytics needs --workspace GUID (the workspace's Workspace ID, \
+                     on its Overview page)"
+                        .into(),
+                ));
+            }
+            (FetchSource::LogAnalytics, Some(id)) => Some(Workspace {
+                id: workspace_id(&id)?,
+                logs_url: endpoint(&la.logs_url, "--logs-url").map_err(Error::Usage)?,
+            }),
+        };
+        let print_query = la.print_query;
+        if print_query && log_analytics.is_none() {
+            return Err(Error::Usage(
+                "--print-query shows the KQL of --source log-analytics".into(),
+            ));
+        }
+        // Printing the query needs no sign-in: the configuration is never used to fetch.
+        let method = if print_query {
+            Some(AuthMethod::AzureCli)
+        } else {
+            method
+        };
         let GraphConnection {
             graph_url,
             auth,
             throttle,
             retry,
             timeout,
-        } = GraphConnection::signing_in_as(&graph, method)?;
+        } = match &log_analytics {
+            Some(workspace) => GraphConnection::signing_in(
+                &graph,
+                logs_scope(&workspace.logs_url),
+                LOG_ANALYTICS_RATE,
+                method,
+            )?,
+            None => {
+                let graph_url =
+                    endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+                GraphConnection::signing_in(
+                    &graph,
+                    graph_scope(&graph_url),
+                    RateLimit::GRAPH_REPORTS,
+                    method,
+                )?
+            }
+        };
         Ok(FetchConfig {
             store,
             graph_url,
@@ -516,8 +586,47 @@ impl FetchConfig {
             timeout,
             ca_cert: graph.ca_cert,
             rejects: args.rejects,
+            log_analytics,
+            print_query,
         })
     }
+}
+        Ok(FetchConfig {
+            store,
+            graph_url,
+            auth,
+            services: services_arg(graph.service)?,
+            since,
+            until,
+            overlap,
+            page_size: graph.page_size,
+            throttle,
+            retry,
+            timeout,
+            ca_cert: graph.ca_cert,
+            rejects: args.rejects,
+            log_analytics,
+            print_query,
+        })
+    }
+}
+
+/// A workspace id: a GUID, compared and kept in lowercase.
+fn workspace_id(text: &str) -> Result<String, Error> {
+    let id = text.trim().to_ascii_lowercase();
+    let groups: Vec<&str> = id.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|group| group.len()).collect();
+    if lengths != [8, 4, 4, 4, 12]
+        || !groups
+            .iter()
+            .all(|group| group.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(Error::Usage(format!(
+            "--workspace `{text}` is not a workspace id: use the GUID shown as Workspace ID on the \
+             workspace's Overview page (not its name or resource id)"
+        )));
+    }
+    Ok(id)
 }
 
 /// `ssprlens import`, validated.
@@ -525,17 +634,79 @@ impl FetchConfig {
 pub struct ImportConfig {
     pub store: PathBuf,
     pub inputs: Vec<PathBuf>,
+    /// Storage-account archive locations among the inputs, and how to reach them.
+    pub archive: Option<ArchiveConfig>,
     pub rejects: Option<PathBuf>,
+}
+
+/// Storage-account archive locations to import, and how to reach them.
+#[derive(Debug, Clone)]
+pub struct ArchiveConfig {
+    pub locations: Vec<ArchiveLocation>,
+    pub access: StorageAccess,
+    pub timeout: std::time::Duration,
+}
+
+impl ArchiveConfig {
+    /// The locations given (none: `None`), with the access the environment and arguments choose.
+    fn from_args(
+        urls: &[String],
+        archive: &ArchiveArgs,
+        sign_in: &SignInArgs,
+        timeout: std::time::Duration,
+    ) -> Result<Option<Self>, Error> {
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        let emulator = StorageAccess::emulator_requested();
+        let account = archive.storage_account.as_deref();
+        let locations = urls
+            .iter()
+            .map(|url| ArchiveLocation::parse(url, account, emulator))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(Error::Usage)?;
+        let access = match StorageAccess::from_environment() {
+            Some(access) => access,
+            None => StorageAccess::Credential(
+                auth_config(sign_in, crate::fetcher::archive::STORAGE_SCOPE.to_owned(), None).map_err(
+                    |err| match err {
+                        Error::Usage(text) => Error::Usage(format!(
+                            "{text}; a storage archive can also be read with an account key \
+                             (AZURE_STORAGE_ACCOUNT_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN)"
+                        )),
+                        other => other,
+                    },
+                )?,
+            ),
+        };
+        Ok(Some(ArchiveConfig {
+            locations,
+            access,
+            timeout,
+        }))
+    }
+}
+
+/// Whether an `--input` names a storage-account archive rather than a file.
+fn is_archive_url(input: &str) -> bool {
+    let lower = input.trim().to_ascii_lowercase();
+    lower.starts_with("az://") || lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 impl ImportConfig {
     pub fn from_args(args: ImportArgs) -> Result<Self, Error> {
+        let (urls, paths): (Vec<String>, Vec<String>) = args
+            .input
+            .into_iter()
+            .partition(|input| is_archive_url(input));
+        let timeout = positive_duration(&args.timeout, "--timeout")?;
         Ok(ImportConfig {
             store: match args.store {
                 Some(dir) => dir,
                 None => default_store()?,
             },
-            inputs: args.input,
+            inputs: paths.into_iter().map(PathBuf::from).collect(),
+            archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
         })
     }
@@ -608,6 +779,8 @@ fn parse_label_time(text: &str) -> Option<DateTime<Utc>> {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub fetch: FetchConfig,
+    /// Archive locations to import after the fetch.
+    pub archive: Option<ArchiveConfig>,
     pub out: PathBuf,
     pub rendering: Rendering,
     pub rules: ChannelRules,
@@ -616,14 +789,30 @@ pub struct RunConfig {
 
 impl RunConfig {
     pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        let timeout = positive_duration(&args.fetch.graph.timeout, "--timeout")?;
         Ok(RunConfig {
             rules: load_rules(args.channels.as_deref())?,
             settings: ReportSettings::from_args(&args.analysis, &args.privacy)?,
+            archive: ArchiveConfig::from_args(
+                &args.archive,
+                &args.archive_access,
+                &args.fetch.graph.sign_in,
+                timeout,
+            )?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
             rendering: args.format,
         })
     }
+}
+
+/// A duration that must be longer than zero, such as a timeout.
+fn positive_duration(text: &str, flag: &str) -> Result<std::time::Duration, Error> {
+    let duration = duration_arg(text, flag)?.to_std().unwrap_or_default();
+    if duration.is_zero() {
+        return Err(Error::Usage(format!("{flag} must be longer than zero")));
+    }
+    Ok(duration)
 }
 
 fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
@@ -636,11 +825,12 @@ fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
         })
 }
 
-/// Picks the sign-in method: `method` when given; managed identity or Azure CLI when asked, else
-/// a certificate, a client secret, or a federated token file, in that order, as the Azure SDKs do.
+/// Picks the sign-in method for `scope`: `method` when given; managed identity or Azure CLI when
+/// asked, else a certificate, a client secret, or a federated token file, in that order, as the
+/// Azure SDKs do.
 fn auth_config(
-    graph: &GraphArgs,
-    graph_url: &Url,
+    graph: &SignInArgs,
+    scope: String,
     method: Option<AuthMethod>,
 ) -> Result<AuthConfig, Error> {
     let authority = endpoint(&graph.authority_host, "--authority-host").map_err(Error::Usage)?;
@@ -705,7 +895,7 @@ fn auth_config(
         tenant_id: graph.tenant_id.clone(),
         client_id: graph.client_id.clone(),
         authority,
-        scope: graph_scope(graph_url),
+        scope,
     })
 }
 

@@ -23,8 +23,9 @@ pub mod exit {
     pub const REJECTS: u8 = 4;
     /// Entra or Graph refused the credentials or the permission.
     pub const AUTH: u8 = 5;
-    /// Graph could not be read: retries or their budget exhausted (Graph or the token endpoint
-    /// failing or not answering), a request refused, bad paging.
+    /// Graph, a Log Analytics workspace or a storage account could not be read: retries or their
+    /// budget exhausted (the service or the token endpoint failing or not answering), a request
+    /// refused, bad paging, an answer still partial at the smallest window.
     pub const GRAPH: u8 = 6;
     /// Another fetch is writing the store.
     pub const LOCKED: u8 = 7;

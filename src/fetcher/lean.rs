@@ -83,7 +83,15 @@ pub fn decode(line: &[u8]) -> Option<RecordView<'_>> {
     }
     record.activity_date_time = record.activity_date_time.or(envelope_time);
     record.activity_display_name = record.activity_display_name.or(operation_name);
-    record.result_reason = record.result_reason.or(result_description);
+    // Log Analytics rows give an empty `ResultReason` where the step text is in `ResultDescription`.
+    if record
+        .result_reason
+        .as_deref()
+        .is_none_or(|reason| reason.trim().is_empty())
+        && result_description.is_some()
+    {
+        record.result_reason = result_description;
+    }
     Some(record)
 }
 

@@ -5,7 +5,7 @@ use chrono::Utc;
 use clap::CommandFactory;
 
 use super::demo::{self, DemoConfig};
-use super::{calibrate, fetch, reconcile, report};
+use super::{calibrate, fetch, reconcile, report, workspace};
 use crate::cli::{Cli, Command, LogFormat};
 use crate::config::{
     CalibrateConfig, FetchConfig, ImportConfig, ReconcileConfig, ReportConfig, RunConfig,
@@ -23,12 +23,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Report(args) => report::report(&ReportConfig::from_args(args, now)?).map(drop),
         Command::Fetch(args) => {
             let config = FetchConfig::from_args(args, now)?;
+            if config.print_query {
+                return print(workspace::first_query(&config).as_bytes());
+            }
             let outcome = runtime()?.block_on(async {
                 fetch::fetch(&config, cancel_on_signals(), &progress()).await
             })?;
             partial(outcome.rejects)
         }
-        Command::Import(args) => partial(fetch::import(&ImportConfig::from_args(args)?)?),
+        Command::Import(args) => {
+            let config = ImportConfig::from_args(args)?;
+            partial(runtime()?.block_on(fetch::import(&config))?)
+        }
         Command::Run(args) => {
             let config = RunConfig::from_args(*args, now)?;
             let outcome = runtime()?
@@ -39,6 +45,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let config = DemoConfig {
                 store: args.store,
                 out: args.out,
+                source: args.source,
             };
             runtime()?
                 .block_on(async { demo::demo(&config, cancel_on_signals(), &progress()).await })

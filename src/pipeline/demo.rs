@@ -1,6 +1,8 @@
 //! `ssprlens demo`: the whole real path — token request, paging, throttling, retries, store,
 //! reports — against the built-in Graph simulator on 127.0.0.1, seeded with the sample tenant
-//! of `data/sample`. Nothing leaves the machine, and the output says the data is simulated.
+//! of `data/sample`; with `--source log-analytics`, against its Log Analytics workspace (day
+//! windows, partial answers split, dynamic cells as text, throttling). Nothing leaves the
+//! machine, and the output says the data is simulated.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,7 @@ use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, load};
 use super::reconcile::compare_and_write;
 use super::report::{write_all_reports, write_report};
-use crate::cli::FetchArgs;
+use crate::cli::{FetchArgs, FetchSource};
 use crate::config::{FetchConfig, Query, ReportSettings, Source};
 use crate::error::Error;
 use crate::fetcher::graph::auth::{AuthMethod, TokenSource};
@@ -26,7 +28,9 @@ use crate::fetcher::graph::{Cancel, FetchError};
 use crate::reporter::Rendering;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
-use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle, sample_records};
+use crate::simulator::{
+    Fault, Simulator, SimulatorConfig, Throttle, WorkspaceConfig, sample_records,
+};
 use crate::transformer::rules::ChannelRules;
 use crate::transformer::window::Window;
 
@@ -46,12 +50,16 @@ const DEMO_THROTTLE: RateLimit = RateLimit {
 const DEMO_SINCE: &str = "2026-08-01T00:00:00Z";
 const DEMO_UNTIL: &str = "2026-12-01T00:00:00Z";
 
-/// Where the demo keeps its store and writes its reports.
+/// The demo's workspace: rows beyond this many per answer make it partial, so windows split.
+const DEMO_ROW_LIMIT: usize = 100;
+
+/// Where the demo keeps its store and writes its reports, and what it fetches from.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
     /// `None`: a temporary directory, removed afterwards.
     pub store: Option<PathBuf>,
     pub out: Option<PathBuf>,
+    pub source: FetchSource,
 }
 
 /// The demo's fetch: parsed from `fetch` arguments like any other, against the simulator, with
@@ -59,6 +67,7 @@ pub struct DemoConfig {
 fn demo_fetch_config(
     url: &str,
     store: &Path,
+    workspace: Option<&str>,
     tenant: String,
     client: String,
     secret: String,
@@ -69,7 +78,7 @@ fn demo_fetch_config(
         DEMO_THROTTLE.requests,
         DEMO_THROTTLE.window.as_millis()
     );
-    let argv = [
+    let mut argv = vec![
         "demo",
         "--store",
         &store,
@@ -92,6 +101,16 @@ fn demo_fetch_config(
         "--timeout",
         "30s",
     ];
+    if let Some(workspace) = workspace {
+        argv.extend([
+            "--source",
+            "log-analytics",
+            "--workspace",
+            workspace,
+            "--logs-url",
+            url,
+        ]);
+    }
     let args = FetchArgs::augment_args(clap::Command::new("demo"))
         .try_get_matches_from(argv)
         .and_then(|matches| FetchArgs::from_arg_matches(&matches))
@@ -119,8 +138,14 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         seed: 7,
         token_lifetime: Duration::from_secs(120),
         summary_disagreements: vec![(DISAGREEING_DAY, 5, 0)],
+        workspace: WorkspaceConfig {
+            row_limit: DEMO_ROW_LIMIT,
+            ..WorkspaceConfig::default()
+        },
         ..SimulatorConfig::default()
     };
+    let workspace_id = simulated.workspace.id.clone();
+    let log_analytics = config.source == FetchSource::LogAnalytics;
     let (tenant, client, secret) = (
         simulated.tenant_id.clone(),
         simulated.client_id.clone(),
@@ -131,11 +156,20 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             "cannot start the Graph simulator on 127.0.0.1: {err}"
         ))
     })?;
-    println!(
-        "SIMULATED DATA: a built-in Graph simulator on {} serves the synthetic sample tenant of data/sample \
-         (throttled to 5 requests per second, 10% injected faults). No tenant is contacted.",
-        simulator.url()
-    );
+    if log_analytics {
+        println!(
+            "SIMULATED DATA: a built-in Log Analytics simulator on {} serves the synthetic sample tenant of \
+             data/sample as AuditLogs rows (at most {DEMO_ROW_LIMIT} rows an answer, throttled to 5 requests \
+             per second). No tenant is contacted.",
+            simulator.url()
+        );
+    } else {
+        println!(
+            "SIMULATED DATA: a built-in Graph simulator on {} serves the synthetic sample tenant of data/sample \
+             (throttled to 5 requests per second, 10% injected faults). No tenant is contacted.",
+            simulator.url()
+        );
+    }
     let temporary = match &config.store {
         Some(_) => None,
         None => Some(
@@ -149,7 +183,14 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             .map(|dir| dir.path().to_path_buf())
             .unwrap_or_default()
     });
-    let fetch_config = demo_fetch_config(&simulator.url(), &store, tenant, client, secret)?;
+    let fetch_config = demo_fetch_config(
+        &simulator.url(),
+        &store,
+        (log_analytics).then_some(workspace_id.as_str()),
+        tenant,
+        client,
+        secret,
+    )?;
     let outcome = fetch(&fetch_config, cancel.clone(), progress).await;
     let stats = simulator.stats();
     let outcome = match outcome {
@@ -159,16 +200,29 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             return Err(err);
         }
     };
-    println!(
-        "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
-        outcome.stats.pages,
-        outcome.stats.records,
-        outcome.stored,
-        stats.requests,
-        stats.throttled,
-        stats.faults_injected,
-        stats.tokens_issued
-    );
+    if log_analytics {
+        println!(
+            "Fetched {} windows ({} split after a partial answer; {} records, {} new) with {} queries: {} throttled (429), {} tokens issued.",
+            outcome.stats.pages,
+            outcome.stats.splits,
+            outcome.stats.records,
+            outcome.stored,
+            stats.queries,
+            stats.throttled,
+            stats.tokens_issued
+        );
+    } else {
+        println!(
+            "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
+            outcome.stats.pages,
+            outcome.stats.records,
+            outcome.stored,
+            stats.requests,
+            stats.throttled,
+            stats.faults_injected,
+            stats.tokens_issued
+        );
+    }
     let rules = ChannelRules::builtin();
     let settings = ReportSettings::default();
     let (mut tables, _) = load(&Load {
@@ -198,7 +252,12 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         http: client,
         cancel,
     };
-    let reconciled = compare_and_write(&mut tables, connection, Format::Table, None).await;
+    let reconciled = compare_and_write(
+        &mut tables,
+        connection,
+        Rendering::Table(Format::Table),
+        None,
+    ).await;
     simulator.shutdown().await;
     reconciled?;
     if let Some(out) = &config.out {

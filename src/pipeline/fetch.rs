@@ -1,4 +1,6 @@
 //! `ssprlens fetch`, `run` and `import`: Graph (or export files) → records → events → store.
+//! A fetch from Log Analytics goes to [`super::workspace`], archive locations to
+//! [`super::archive`].
 //!
 //! The window starts at `--since`, else at the store's watermark minus the overlap (events
 //! are logged late), else 30 days back. Records already stored are skipped by id. Everything
@@ -10,6 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use super::RejectLog;
+use super::archive::import_archives;
 use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, each_event, load};
 pub use super::progress::Progress;
@@ -52,6 +55,9 @@ pub async fn fetch(
     cancel: Cancel,
     progress: &Progress,
 ) -> Result<FetchOutcome, Error> {
+    if let Some(workspace) = &config.log_analytics {
+        return super::workspace::fetch_workspace(config, workspace, cancel, progress).await;
+    }
     let mut store = Store::open_for_writing(&config.store)?;
     let state = store.state()?;
     let watermark = state.as_ref().and_then(|state| state.watermark);
@@ -153,6 +159,8 @@ pub async fn fetch(
         service: None,
         services: config.services.clone(),
         updated: Utc::now(),
+        // Re-read: the other sources' entries are kept as they are.
+        ..store.state()?.unwrap_or_default()
     })?;
     info!(
         "fetched {} pages, {} records: {} new, {} already stored, {} rejected; waited {:.1}s ({} throttled, {} retries); watermark {moved}",
@@ -168,9 +176,10 @@ pub async fn fetch(
     Ok(outcome)
 }
 
-/// `ssprlens import`: export files into the store, each record once; the watermark (which
-/// tells how far Graph was read) does not move. Returns the number of rejects.
-pub fn import(config: &ImportConfig) -> Result<u64, Error> {
+/// `ssprlens import`: export files and archive locations into the store, each record once;
+/// Graph's watermark does not move (an archive location keeps its own). Returns the number of
+/// rejects.
+pub async fn import(config: &ImportConfig) -> Result<u64, Error> {
     let mut store = Store::open_for_writing(&config.store)?;
     let mut known = store.known_ids(NaiveDate::MIN, NaiveDate::MAX)?;
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
@@ -192,12 +201,17 @@ pub fn import(config: &ImportConfig) -> Result<u64, Error> {
         Ok(())
     })?;
     store.write_batch(&batch, &attempt_parts)?;
+    if let Some(archive) = &config.archive {
+        import_archives(archive, &mut store, &mut known, &mut rejects).await?;
+    }
     let count = rejects.count();
     rejects.close()?;
-    info!(
-        "imported {stored} records into {} ({already} were already stored, {count} rejected)",
-        config.store.display()
-    );
+    if !config.inputs.is_empty() {
+        info!(
+            "imported {stored} records into {} ({already} were already stored, {count} rejected)",
+            config.store.display()
+        );
+    }
     Ok(count)
 }
 
@@ -207,7 +221,15 @@ pub async fn run(
     cancel: Cancel,
     progress: &Progress,
 ) -> Result<FetchOutcome, Error> {
-    let outcome = fetch(&config.fetch, cancel, progress).await?;
+    let mut outcome = fetch(&config.fetch, cancel, progress).await?;
+    if let Some(archive) = &config.archive {
+        let mut store = Store::open_for_writing(&config.fetch.store)?;
+        let mut known = store.known_ids(NaiveDate::MIN, NaiveDate::MAX)?;
+        // The fetch's rejects file is complete: the archive's rejects are named and counted.
+        let mut rejects = RejectLog::open(None)?;
+        import_archives(archive, &mut store, &mut known, &mut rejects).await?;
+        outcome.rejects += rejects.count();
+    }
     let (mut tables, _) = load(&Load {
         source: &Source::Store(config.fetch.store.clone()),
         needs: Needs::Attempts,

@@ -4,10 +4,13 @@
 //! - [`load`]: a source (files, store) → the tables the reports query, by one of four routes;
 //! - [`report`]: the tables → one report, every report, or the HTML page;
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
-//! - [`demo`]: the whole fetch path against the built-in Graph simulator;
+//! - [`workspace`]: the same from a Log Analytics workspace, window by window;
+//! - [`archive`]: a storage-account archive's blobs → store, for `import` and `run`;
+//! - [`demo`]: the whole fetch path against the built-in simulator;
 //! - [`calibrate`]: channel rules learnt from labelled test resets; [`fit`]: the warning when
 //!   the rules do not fit the data; [`reconcile`]: our daily counts beside Microsoft's.
 
+mod archive;
 mod calibrate;
 mod command;
 pub(crate) mod demo;
@@ -18,6 +21,7 @@ mod progress;
 mod reconcile;
 mod rejects;
 mod report;
+mod workspace;
 
 pub use command::run;
 pub(crate) use rejects::RejectLog;

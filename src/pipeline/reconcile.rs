@@ -20,7 +20,8 @@ use crate::fetcher::graph::pager::Connection;
 use crate::fetcher::graph::summary::{DailyCounts, daily_summary};
 use crate::fetcher::graph::{Cancel, FetchError, auth::TokenSource, http};
 use crate::reporter::ReportError;
-use crate::reporter::export::{self, Format, Output};
+use crate::reporter::Rendering;
+use crate::reporter::export::{self, Output};
 use crate::reporter::html;
 use crate::reporter::queries::Tables;
 
@@ -77,7 +78,7 @@ pub async fn reconcile(config: &ReconcileConfig, cancel: Cancel) -> Result<(), E
     let checks = compare_and_write(
         &mut tables,
         connection,
-        config.format,
+        config.rendering,
         config.out.as_deref(),
     )
     .await?;
@@ -92,7 +93,7 @@ pub async fn reconcile(config: &ReconcileConfig, cancel: Cancel) -> Result<(), E
 pub async fn compare_and_write(
     tables: &mut Tables,
     connection: Connection,
-    format: Format,
+    rendering: Rendering,
     out: Option<&Path>,
 ) -> Result<usize, Error> {
     let (ours, span) = our_days(tables)?;
@@ -115,12 +116,12 @@ pub async fn compare_and_write(
         source,
     })?);
     output.notes = vec![summary.clone()];
-    match format {
-        Format::Html => export::write_bytes(
+    match rendering {
+        Rendering::Page => export::write_bytes(
             html::single_table_page("Our counts beside Microsoft's", &output)?.as_bytes(),
             out,
         )?,
-        format => export::write(&output, format, out)?,
+        Rendering::Table(format) => export::write(&output, format, out)?,
     }
     info!("{summary}");
     Ok(checks)

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use super::WorkspaceConfig;
+
 /// Everything a [`Simulator`](super::Simulator) serves and how. `Default` is a well-behaved
 /// tenant with no records: set `records`, then only the misbehaviour a test is about.
 #[derive(Clone)]
@@ -46,6 +48,8 @@ pub struct SimulatorConfig {
     pub summary_numbers_as_strings: bool,
     /// Days per page of the daily summary.
     pub summary_page_days: usize,
+    /// The Log Analytics workspace holding the same records.
+    pub workspace: WorkspaceConfig,
 }
 
 /// At most `requests` directoryAudits requests per sliding `window` per client id. Graph's
@@ -99,6 +103,7 @@ impl Default for SimulatorConfig {
             summary_disagreements: Vec::new(),
             summary_numbers_as_strings: false,
             summary_page_days: 7,
+            workspace: WorkspaceConfig::default(),
         }
     }
 }
@@ -126,6 +131,7 @@ impl fmt::Debug for SimulatorConfig {
                 &self.summary_numbers_as_strings,
             )
             .field("summary_page_days", &self.summary_page_days)
+            .field("workspace", &self.workspace)
             .finish()
     }
 }
@@ -151,6 +157,9 @@ impl SimulatorConfig {
             .is_some_and(|t| t.requests == 0 || t.window.is_zero())
         {
             return invalid("a throttle needs at least 1 request per non-zero window");
+        }
+        if self.workspace.row_limit == 0 {
+            return invalid("the workspace's row_limit must be at least 1");
         }
         if self.client_secret.is_empty() {
             return invalid("client_secret must not be empty");

@@ -1,5 +1,6 @@
 //! A simulated Entra tenant over real HTTP on 127.0.0.1: Entra's token endpoint and Graph's
-//! `auditLogs/directoryAudits`, with Graph's paging, throttling and faults. `ssprlens demo` uses
+//! `auditLogs/directoryAudits`, with Graph's paging, throttling and faults, and the same records
+//! in a Log Analytics workspace's `AuditLogs` table (`POST /v1/workspaces/{id}/query`). `ssprlens demo` uses
 //! it to show the whole fetch path without a tenant; the fetcher's tests use it to prove the
 //! fetcher survives what Graph does.
 //!
@@ -14,6 +15,8 @@
 //!   userPasswordResetsAndChangesSummary`), from the records served;
 //! - `throttle`: Graph's sliding window per app with a fractional `Retry-After`;
 //! - `faults`: 5xx, truncated bodies, resets, HTML error pages, slow answers, spurious 401s;
+//! - `log_analytics`: the Logs query API: AuditLogs rows, `PartialError` beyond a row limit,
+//!   dynamic cells as JSON text, 429 and 403;
 //! - `graph`: Graph's error object and request-id headers; `random`: seeded and
 //!   unpredictable randomness; `stats`: what happened, for tests to check.
 //!
@@ -31,6 +34,7 @@ mod background;
 mod config;
 mod faults;
 mod graph;
+mod log_analytics;
 mod paging;
 mod query;
 mod random;
@@ -61,6 +65,7 @@ use tokio::task::JoinHandle;
 pub use background::{BackgroundSimulator, start_in_background};
 pub use config::{Fault, SimulatorConfig, Throttle};
 pub use sample::sample_records;
+pub use log_analytics::WorkspaceConfig;
 pub use stats::SimulatorStats;
 
 use faults::FaultPlan;
@@ -89,6 +94,8 @@ struct Shared {
     summary: DailySummary,
     secrets: SecretSource,
     stats: StatsCell,
+    workspace: WorkspaceConfig,
+    audit_rows: Vec<log_analytics::AuditRow>,
 }
 
 /// A running simulator on the current tokio runtime. Dropping it stops the server too;
@@ -106,6 +113,7 @@ impl Simulator {
         config.validate()?;
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
+        let audit_rows = log_analytics::audit_rows(&config.records, &config.tenant_id);
         let shared = Arc::new(Shared {
             base_url,
             summary: DailySummary::new(
@@ -131,6 +139,8 @@ impl Simulator {
             refuse_or: config.refuse_or,
             secrets: SecretSource::new(),
             stats: StatsCell::default(),
+            workspace: config.workspace,
+            audit_rows,
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token::token_endpoint))
@@ -143,6 +153,10 @@ impl Simulator {
                 get(audits::directory_audits),
             )
             .route(summary::PATH, get(summary::daily_summary))
+            .route(
+                "/v1/workspaces/{workspace}/query",
+                post(log_analytics::query),
+            )
             .fallback(not_found)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();

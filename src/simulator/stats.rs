@@ -29,6 +29,12 @@ pub struct SimulatorStats {
     /// one throttle window; 0 without a throttle. A client that kept under the limit shows at
     /// most `Throttle::requests` here.
     pub max_requests_in_window: u64,
+    /// Log Analytics queries received, whatever their outcome.
+    pub queries: u64,
+    /// AuditLogs rows in the answers.
+    pub rows_served: u64,
+    /// Answers cut at the row limit and marked `PartialError`.
+    pub partial_answers: u64,
 }
 
 /// The live counters, shared by the handlers.

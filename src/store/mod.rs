@@ -1,7 +1,7 @@
 //! The history store on disk: months of records that Entra itself keeps for 30 days at most.
 //!
 //! ```text
-//! STORE/state.json                                  watermark and format version (state.rs)
+//! STORE/state.json                                  watermarks per source, format version (state.rs)
 //! STORE/lock                                        one writer at a time (lock.rs)
 //! STORE/raw/date=YYYY-MM-DD/BATCH.ndjson.gz         every record verbatim as fetched: evidence
 //! STORE/parts/date=YYYY-MM-DD/BATCH.parquet         what the batch's records of the day tell of
@@ -38,7 +38,7 @@ use crate::columns::{
 use crate::fsio::{TEMP_PREFIX, create_private_dir_all, sync_dir, write_durably};
 use crate::model::{Event, EventView};
 pub use lock::{LockError, StoreLock};
-pub use state::{FORMAT, State};
+pub use state::{BlobSeen, FORMAT, SourceState, State};
 
 const RAW: &str = "raw";
 const PARTS: &str = "parts";
@@ -127,13 +127,7 @@ impl Store {
         if store.state()?.is_none() {
             // The format is stamped before anything else is written, so that an older version
             // refuses the store even if it holds only imported records.
-            store.save_state(&State {
-                format: FORMAT,
-                watermark: None,
-                service: None,
-                services: Vec::new(),
-                updated: Utc::now(),
-            })?;
+            store.save_state(&State::new())?;
         }
         store
             .recover()
@@ -703,11 +697,10 @@ mod tests {
         let stamped = store.state().unwrap().expect("a new store is stamped");
         assert_eq!((stamped.format, stamped.watermark), (FORMAT, None));
         let state = State {
-            format: FORMAT,
             watermark: Some(Utc::now()),
             service: None,
             services: vec!["x".into(), "y".into()],
-            updated: Utc::now(),
+            ..State::new()
         };
         store.save_state(&state).unwrap();
         assert_eq!(store.state().unwrap(), Some(state.clone()));

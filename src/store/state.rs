@@ -1,4 +1,13 @@
-//! `STORE/state.json`: how far the store is complete (the watermark) and the format version.
+//! `STORE/state.json`: how far the store is complete for each source it is filled from, and the
+//! format version.
+//!
+//! Graph's watermark is the top-level `watermark` (where every version has kept it); each Log
+//! Analytics workspace and each storage-account archive location has its own entry under
+//! `sources`, keyed by [`State::workspace_key`] and [`State::archive_key`]. An archive entry
+//! also lists every blob imported, with the ETag and size it had, so that a re-run reads only
+//! new or changed blobs. A state written before `sources` existed reads as having none.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,8 +19,8 @@ pub const FORMAT: u32 = 1;
 pub struct State {
     /// The store format version.
     pub format: u32,
-    /// Every record logged at or before this time (by `activityDateTime`) has been fetched, as far
-    /// as Graph showed it then; the next fetch starts here minus the overlap.
+    /// Every record logged at or before this time (by `activityDateTime`) has been fetched from
+    /// Graph, as far as Graph showed it then; the next fetch starts here minus the overlap.
     pub watermark: Option<DateTime<Utc>>,
     /// The `loggedByService` value an older version fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,4 +30,98 @@ pub struct State {
     pub services: Vec<String>,
     /// When the state last changed.
     pub updated: DateTime<Utc>,
+    /// The other sources: Log Analytics workspaces and archive locations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, SourceState>,
+}
+
+/// How far one source other than Graph has been read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceState {
+    /// A workspace: every row with a `TimeGenerated` before this time has been read. An
+    /// archive: the newest `Last-Modified` of the blobs imported.
+    #[serde(default)]
+    pub watermark: Option<DateTime<Utc>>,
+    /// An archive: each blob imported (its name in the container) as it was when read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub blobs: BTreeMap<String, BlobSeen>,
+}
+
+/// A blob as it was when it was imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobSeen {
+    pub etag: Option<String>,
+    pub size: u64,
+}
+
+impl State {
+    /// A state with nothing read yet.
+    pub fn new() -> State {
+        State {
+            format: FORMAT,
+            watermark: None,
+            service: None,
+            services: Vec::new(),
+            updated: Utc::now(),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// The `sources` key of a Log Analytics workspace.
+    pub fn workspace_key(workspace: &str) -> String {
+        format!("log-analytics:{}", workspace.to_ascii_lowercase())
+    }
+
+    /// The `sources` key of an archive location (`az://ACCOUNT/CONTAINER/PREFIX`).
+    pub fn archive_key(location: &str) -> String {
+        format!("archive:{location}")
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_without_sources_reads_and_writes_as_before() {
+        let old = r#"{"format":1,"watermark":"2026-11-01T00:00:00Z","service":"Self-service Password Management","updated":"2026-11-01T00:00:05Z"}"#;
+        let state: State = serde_json::from_str(old).unwrap();
+        assert!(state.sources.is_empty());
+        assert_eq!(
+            serde_json::to_value(&state).unwrap(),
+            serde_json::from_str::<serde_json::Value>(old).unwrap()
+        );
+    }
+
+    #[test]
+    fn sources_round_trip() {
+        let mut state = State::new();
+        let mut archive = SourceState::default();
+        archive.blobs.insert(
+            "y=2026/m=10/d=01/h=08/m=00/PT1H.json".into(),
+            BlobSeen {
+                etag: Some("\"0x8DC\"".into()),
+                size: 1234,
+            },
+        );
+        state
+            .sources
+            .insert(State::archive_key("az://acct/c/p"), archive);
+        state.sources.insert(
+            State::workspace_key("AB-CD"),
+            SourceState {
+                watermark: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+                ..SourceState::default()
+            },
+        );
+        let text = serde_json::to_string(&state).unwrap();
+        assert!(text.contains("log-analytics:ab-cd"), "{text}");
+        assert_eq!(serde_json::from_str::<State>(&text).unwrap(), state);
+    }
 }

@@ -2,6 +2,7 @@
 //! polars), one module per area.
 
 mod attempt_properties;
+mod azurite;
 mod common;
 mod docs;
 mod fake_graph;
@@ -10,6 +11,7 @@ mod fetch;
 mod fuzz_corpus;
 mod generator;
 mod golden;
+mod history;
 mod hostile;
 mod html;
 mod inputs;

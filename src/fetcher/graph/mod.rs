@@ -23,6 +23,9 @@ pub enum FetchError {
     /// Graph refused the request itself (400, 404): retrying cannot help.
     #[error("Graph refused the request: {0}")]
     Refused(GraphError),
+    /// Log Analytics refused the query (400, 404), or its answer stayed partial: retrying cannot help.
+    #[error("Log Analytics refused the query: {0}")]
+    QueryRefused(String),
     /// Retries or their time budget ran out.
     #[error("giving up: {0}")]
     Exhausted(String),

@@ -254,6 +254,7 @@ impl Pager {
                 json: None,
                 check: &is_page,
                 answer: "a Graph page",
+                headers: &[],
             };
             match self.requester.send(&request).await {
                 Ok(body) => break (url, body),

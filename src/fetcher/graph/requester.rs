@@ -24,6 +24,8 @@ pub struct FetchStats {
     pub retries: u32,
     pub throttled: u32,
     pub token_renewals: u32,
+    /// Log Analytics: windows split in two because their answer was partial.
+    pub splits: u32,
     /// Time spent waiting for the limiter and for retries.
     pub waited: Duration,
 }
@@ -39,6 +41,8 @@ pub struct Request<'a> {
     pub check: &'a (dyn Fn(&[u8]) -> Result<(), String> + Sync),
     /// What a usable answer is, for messages: `a Graph page`.
     pub answer: &'a str,
+    /// Headers beyond the token and `Accept`.
+    pub headers: &'a [(&'a str, &'a str)],
 }
 
 impl Request<'_> {
@@ -66,6 +70,8 @@ enum TryFailure {
 pub struct Requester {
     http: reqwest::Client,
     tokens: TokenSource,
+    /// What to check when sign-in fails, for messages: the API's permissions.
+    auth_hint: &'static str,
     limiter: Limiter,
     policy: RetryPolicy,
     budget_left: Duration,
@@ -74,6 +80,7 @@ pub struct Requester {
 }
 
 impl Requester {
+    /// A requester for Graph; [`Requester::with_auth_hint`] names another API's permissions.
     pub fn new(
         http: reqwest::Client,
         tokens: TokenSource,
@@ -84,6 +91,7 @@ impl Requester {
         Requester {
             http,
             tokens,
+            auth_hint: AUTH_HINT,
             limiter: Limiter::new(throttle),
             policy,
             budget_left: policy.budget,
@@ -92,8 +100,19 @@ impl Requester {
         }
     }
 
+    /// Sign-in failures name `hint` (the API's permissions) instead of Graph's.
+    pub fn with_auth_hint(mut self, hint: &'static str) -> Requester {
+        self.auth_hint = hint;
+        self
+    }
+
     pub fn stats(&self) -> &FetchStats {
         &self.stats
+    }
+
+    /// Counts a window split in two because its answer was partial.
+    pub fn count_split(&mut self) {
+        self.stats.splits += 1;
     }
 
     /// Counts a page of `records` read from answers.
@@ -126,7 +145,12 @@ impl Requester {
                     }
                 }
                 Err(err) if err.transient => TryFailure::Network(err.message),
-                Err(err) => return Err(FetchError::Auth(format!("{}; {AUTH_HINT}", err.message))),
+                Err(err) => {
+                    return Err(FetchError::Auth(format!(
+                        "{}; {}",
+                        err.message, self.auth_hint
+                    )));
+                }
             };
             let (after, why) = match failure {
                 TryFailure::Network(why) => (None, why),
@@ -163,7 +187,8 @@ impl Requester {
     fn renew(&mut self, error: GraphError, renewals: &mut u32) -> Result<(), FetchError> {
         if *renewals == MAX_RENEWALS {
             return Err(FetchError::Auth(format!(
-                "the API refused {MAX_RENEWALS} fresh tokens in a row: {error}; {AUTH_HINT}"
+                "the API refused {MAX_RENEWALS} fresh tokens in a row: {error}; {}",
+                self.auth_hint
             )));
         }
         *renewals += 1;
@@ -234,6 +259,9 @@ impl Requester {
             .request(request.method.clone(), request.url.clone())
             .bearer_auth(token.secret())
             .header("Accept", "application/json");
+        for (name, value) in request.headers {
+            builder = builder.header(*name, *value);
+        }
         if let Some(json) = request.json {
             builder = builder.json(json);
         }
@@ -272,7 +300,8 @@ impl Requester {
                 ))));
             }
         };
-        let unusable = if status == 200 {
+        // 204: an empty answer (an empty Log Analytics workspace); `check` judges it.
+        let unusable = if matches!(status, 200 | 204) {
             match (request.check)(&body) {
                 Ok(()) => return Ok(Ok(body.to_vec())),
                 Err(why) => Some(why),
@@ -295,16 +324,20 @@ impl Requester {
                 request_id,
             }))));
         }
-        if status != 200 {
-            return Ok(Err(TryFailure::Verdict(classify(
+        if !matches!(status, 200 | 204) {
+            let mut verdict = classify(
                 status,
                 retry_after.as_deref(),
                 request_id.as_deref(),
                 &body,
-            ))));
+            );
+            if let Verdict::Fail(error) | Verdict::RenewToken(error) = &mut verdict {
+                error.request_id = error.request_id.take().or_else(|| correlation_id(&body));
+            }
+            return Ok(Err(TryFailure::Verdict(verdict)));
         }
         Ok(Err(TryFailure::Network(format!(
-            "HTTP 200 with a body that is not {} ({}, {} bytes: {}): {}",
+            "HTTP {status} with a body that is not {} ({}, {} bytes: {}): {}",
             request.answer,
             content_type.as_deref().unwrap_or("no content type"),
             body.len(),
@@ -330,7 +363,7 @@ impl Requester {
 }
 
 /// `body` with every copy of `token` replaced by `<token>`.
-fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
+pub(crate) fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
     let mut clean = Vec::with_capacity(body.len());
     let mut rest = body;
     while let Some(at) = memchr::memmem::find(rest, token).filter(|_| !token.is_empty()) {
@@ -340,6 +373,13 @@ fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
     }
     clean.extend_from_slice(rest);
     clean
+}
+
+/// The `correlationId` some APIs (Log Analytics) put in their error objects instead of a
+/// request id: the id their support asks for.
+fn correlation_id(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value["error"]["correlationId"].as_str().map(str::to_owned)
 }
 
 /// A reader's view of a refusal: 401 after a renewal and 403 are authorisation problems, named
@@ -355,7 +395,7 @@ pub fn refusal(error: FetchError) -> FetchError {
 
 /// A failed request's kind and causes; its URL is left out (messages name the request without
 /// its query, see [`describe`]).
-fn network_error(err: reqwest::Error) -> String {
+pub(crate) fn network_error(err: reqwest::Error) -> String {
     let err = err.without_url();
     let kind = if err.is_timeout() {
         "timed out"

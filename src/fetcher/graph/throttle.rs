@@ -22,6 +22,14 @@ pub struct RateLimit {
     pub window: Duration,
 }
 
+impl RateLimit {
+    /// Graph's documented limit for the identity and access reports.
+    pub const GRAPH_REPORTS: RateLimit = RateLimit {
+        requests: 5,
+        window: Duration::from_secs(10),
+    };
+}
+
 impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}ms", self.requests, self.window.as_millis())
