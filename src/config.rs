@@ -9,7 +9,8 @@ use polars::prelude::{BooleanChunked, DataFrame, PolarsResult};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, FetchArgs, GraphArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs, SelectionArgs,
+    AnalysisArgs, ConnectionArgs, FetchArgs, ImportArgs, PrivacyArgs, ReportArgs, RunArgs,
+    SelectionArgs,
 };
 use crate::columns::{attempt_columns, time_nanos};
 use crate::error::Error;
@@ -29,6 +30,10 @@ use crate::transformer::calendar::{Calendar, WorkingHours};
 use crate::transformer::event::parse_time;
 use crate::transformer::pseudonym::Pseudonymizer;
 use crate::transformer::rules::ChannelRules;
+
+mod reach;
+
+pub use reach::ReachConfig;
 
 /// What to run: a built-in report or the user's SQL.
 #[derive(Debug, Clone)]
@@ -400,6 +405,43 @@ pub struct FetchConfig {
     pub rejects: Option<PathBuf>,
 }
 
+/// A Graph connection, validated: where Graph and the authority are, how to sign in, how long
+/// to keep trying.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub graph_url: Url,
+    pub auth: AuthConfig,
+    pub retry: RetryPolicy,
+    pub timeout: std::time::Duration,
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Connection {
+    pub fn from_args(args: &ConnectionArgs) -> Result<Self, Error> {
+        let graph_url = endpoint(&args.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(args, &graph_url)?;
+        let retry = RetryPolicy {
+            budget: duration_arg(&args.retry_budget, "--retry-budget")?
+                .to_std()
+                .unwrap_or_default(),
+            ..RetryPolicy::default()
+        };
+        let timeout = duration_arg(&args.timeout, "--timeout")?
+            .to_std()
+            .unwrap_or_default();
+        if timeout.is_zero() {
+            return Err(Error::Usage("--timeout must be longer than zero".into()));
+        }
+        Ok(Connection {
+            graph_url,
+            auth,
+            retry,
+            timeout,
+            ca_cert: args.ca_cert.clone(),
+        })
+    }
+}
+
 /// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
 pub const FIRST_FETCH_DAYS: i64 = 30;
 
@@ -429,8 +471,7 @@ impl FetchConfig {
         }
         let overlap = duration_arg(&args.overlap, "--overlap")?;
         let graph = args.graph;
-        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(&graph, &graph_url)?;
+        let connection = Connection::from_args(&graph.connection)?;
         if graph.page_size == 0 {
             return Err(Error::Usage("--page-size must be at least 1".into()));
         }
@@ -438,18 +479,13 @@ impl FetchConfig {
             .throttle
             .parse()
             .map_err(|err| Error::Usage(format!("--throttle {err}")))?;
-        let retry = RetryPolicy {
-            budget: duration_arg(&graph.retry_budget, "--retry-budget")?
-                .to_std()
-                .unwrap_or_default(),
-            ..RetryPolicy::default()
-        };
-        let timeout = duration_arg(&graph.timeout, "--timeout")?
-            .to_std()
-            .unwrap_or_default();
-        if timeout.is_zero() {
-            return Err(Error::Usage("--timeout must be longer than zero".into()));
-        }
+        let Connection {
+            graph_url,
+            auth,
+            retry,
+            timeout,
+            ca_cert,
+        } = connection;
         Ok(FetchConfig {
             store,
             graph_url,
@@ -462,7 +498,7 @@ impl FetchConfig {
             throttle,
             retry,
             timeout,
-            ca_cert: graph.ca_cert,
+            ca_cert,
             rejects: args.rejects,
         })
     }
@@ -523,7 +559,7 @@ fn duration_arg(text: &str, flag: &str) -> Result<Duration, Error> {
 
 /// Picks the sign-in method: managed identity or Azure CLI when asked, else a certificate, a
 /// client secret, or a federated token file, in that order, as the Azure SDKs do.
-fn auth_config(graph: &GraphArgs, graph_url: &Url) -> Result<AuthConfig, Error> {
+fn auth_config(graph: &ConnectionArgs, graph_url: &Url) -> Result<AuthConfig, Error> {
     let authority = endpoint(&graph.authority_host, "--authority-host").map_err(Error::Usage)?;
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let method = if graph.managed_identity {

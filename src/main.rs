@@ -7,11 +7,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use ssprlens::cli::{Cli, Command, LogFormat};
-use ssprlens::config::{FetchConfig, ImportConfig, ReportConfig, RunConfig};
+use ssprlens::config::{FetchConfig, ImportConfig, ReachConfig, ReportConfig, RunConfig};
 use ssprlens::error::{Error, exit};
 use ssprlens::fetcher::graph::{Cancel, CancelHandle};
 use ssprlens::pipeline::demo::{self, DemoConfig};
-use ssprlens::pipeline::{fetch, report};
+use ssprlens::pipeline::{fetch, reach, report};
 use ssprlens::transformer::rules::DEFAULT_RULES;
 
 #[global_allocator]
@@ -56,6 +56,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             runtime()?
                 .block_on(async { demo::demo(&config, cancel_on_signals(), &progress()).await })
+        }
+        Command::Reach(args) => {
+            let config = ReachConfig::from_args(*args, now)?;
+            runtime()?.block_on(async { reach::reach(&config, cancel_on_signals()).await })
         }
         Command::Rules => {
             print!("{DEFAULT_RULES}");

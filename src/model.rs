@@ -638,3 +638,5 @@ pub struct CalendarDay {
     pub day: NaiveDate,
     pub period: NaiveDate,
 }
+
+pub mod reach;

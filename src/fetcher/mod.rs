@@ -9,6 +9,7 @@
 pub mod files;
 pub mod framer;
 pub mod graph;
+pub mod intune;
 pub mod lean;
 pub mod parallel;
 pub mod record;

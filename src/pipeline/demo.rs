@@ -1,6 +1,7 @@
 //! `ssprlens demo`: the whole real path — token request, paging, throttling, retries, store,
 //! reports — against the built-in Graph simulator on 127.0.0.1, seeded with the sample tenant
-//! of `data/sample`. Nothing leaves the machine, and the output says the data is simulated.
+//! of `data/sample` and a simulated Intune fleet, whose reach is shown beside the channels.
+//! Nothing leaves the machine, and the output says the data is simulated.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,8 +10,10 @@ use azure_core::credentials::Secret;
 use tracing::info;
 
 use super::fetch::{Progress, fetch};
+use super::reach;
 use super::report::{read_store, tables, write_all_reports, write_report};
-use crate::config::{FetchConfig, Query, ReportSettings, Window};
+use crate::cli::ReachReport;
+use crate::config::{Connection, FetchConfig, Query, ReachConfig, ReportSettings, Source, Window};
 use crate::error::Error;
 use crate::fetcher::graph::Cancel;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
@@ -19,7 +22,8 @@ use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
-use crate::simulator::{Fault, Simulator, SimulatorConfig, Throttle};
+use crate::reporter::reach::ADOPTION_SQL;
+use crate::simulator::{Fault, Fleet, Simulator, SimulatorConfig, Throttle};
 use crate::transformer::rules::ChannelRules;
 
 /// The sample tenant, as NDJSON, built into the binary.
@@ -67,6 +71,7 @@ pub struct DemoConfig {
 }
 
 pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> Result<(), Error> {
+    let now = chrono::Utc::now();
     let simulated = SimulatorConfig {
         records: sample_records(),
         throttle: Some(Throttle {
@@ -81,6 +86,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         ],
         seed: 7,
         token_lifetime: Duration::from_secs(120),
+        fleet: Some(Fleet::sample(now)),
         ..SimulatorConfig::default()
     };
     let (tenant, client, secret) = (
@@ -112,8 +118,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             .unwrap_or_default()
     });
     let url = endpoint(&simulator.url(), "the simulator").map_err(Error::Usage)?;
-    let fetch_config = FetchConfig {
-        store: store.clone(),
+    let connection = Connection {
         graph_url: url.clone(),
         auth: AuthConfig {
             method: AuthMethod::ClientSecret(Secret::new(secret)),
@@ -122,21 +127,34 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             authority: url,
             scope: "https://graph.microsoft.com/.default".to_owned(),
         },
+        retry: RetryPolicy::default(),
+        timeout: Duration::from_secs(30),
+        ca_cert: None,
+    };
+    let fetch_config = FetchConfig {
+        store: store.clone(),
+        graph_url: connection.graph_url.clone(),
+        auth: connection.auth.clone(),
         service: "Self-service Password Management".to_owned(),
         since: Some("2026-08-01T00:00:00Z".parse().expect("a valid time")),
         until: "2026-12-01T00:00:00Z".parse().expect("a valid time"),
         overlap: chrono::Duration::hours(1),
         page_size: 100,
         throttle: DEMO_THROTTLE,
-        retry: RetryPolicy::default(),
-        timeout: Duration::from_secs(30),
+        retry: connection.retry,
+        timeout: connection.timeout,
         ca_cert: None,
         rejects: None,
     };
-    let outcome = fetch(&fetch_config, cancel, progress).await;
+    let outcome = fetch(&fetch_config, cancel.clone(), progress).await;
     let stats = simulator.stats();
-    simulator.shutdown().await;
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            simulator.shutdown().await;
+            return Err(err);
+        }
+    };
     println!(
         "Fetched {} pages ({} records, {} new) with {} requests: {} throttled (429), {} faults retried, {} tokens issued.",
         outcome.stats.pages,
@@ -158,6 +176,33 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
     let channels = queries::find("channels").expect("the channels report is built in");
     let query = Query::builtin(channels, &settings.params);
     write_report(&mut tables, &query, Format::Table, None)?;
+    let reach_config = ReachConfig {
+        connection,
+        throttle: DEMO_THROTTLE,
+        page_size: 10,
+        report: ReachReport::Summary,
+        all: false,
+        format: Format::Table,
+        out: None,
+        active_days: 30,
+        audit: Some(Source::Store(store.clone())),
+        settings: ReportSettings::default(),
+        now,
+    };
+    let assessment = reach::assess_tenant(&reach_config, cancel).await;
+    simulator.shutdown().await;
+    let assessment = assessment?;
+    println!(
+        "The simulated fleet's reach (Windows devices that can show \"Reset password\" on the sign-in screen), beside the weekly sign-in-screen resets:"
+    );
+    let adoption = tables.query("reach_adoption", ADOPTION_SQL)?;
+    reach::write(
+        &assessment,
+        Some(&adoption),
+        ReachReport::Summary,
+        Format::Table,
+        None,
+    )?;
     if let Some(out) = &config.out {
         let written = write_all_reports(&mut tables, out, Format::Csv, &settings.params)?;
         info!("wrote {} reports into {}", written.len(), out.display());

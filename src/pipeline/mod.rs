@@ -7,6 +7,7 @@
 pub mod demo;
 pub mod fetch;
 mod progress;
+pub mod reach;
 mod rejects;
 pub mod report;
 

@@ -6,6 +6,7 @@ pub mod frames;
 pub mod html;
 pub mod params;
 pub mod queries;
+pub mod reach;
 pub mod sanitize;
 
 /// A report that could not be computed or written.

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use super::fleet::{Fleet, IntuneBehaviour};
+
 /// Everything a [`Simulator`](super::Simulator) serves and how. `Default` is a well-behaved
 /// tenant with no records: set `records`, then only the misbehaviour a test is about.
 #[derive(Clone)]
@@ -37,6 +39,10 @@ pub struct SimulatorConfig {
     pub empty_page_every: usize,
     /// Delay before every directoryAudits response, to make a fetch slow enough to kill mid-way.
     pub response_delay: Duration,
+    /// The devices and Intune policies served (`None`: those endpoints answer 404).
+    pub fleet: Option<Fleet>,
+    /// How Intune answers.
+    pub intune: IntuneBehaviour,
 }
 
 /// At most `requests` directoryAudits requests per sliding `window` per client id. Graph's
@@ -86,6 +92,8 @@ impl Default for SimulatorConfig {
             max_page_size: 1000,
             empty_page_every: 0,
             response_delay: Duration::ZERO,
+            fleet: None,
+            intune: IntuneBehaviour::default(),
         }
     }
 }
@@ -106,6 +114,11 @@ impl fmt::Debug for SimulatorConfig {
             .field("max_page_size", &self.max_page_size)
             .field("empty_page_every", &self.empty_page_every)
             .field("response_delay", &self.response_delay)
+            .field(
+                "fleet",
+                &self.fleet.as_ref().map(|fleet| fleet.devices.len()),
+            )
+            .field("intune", &self.intune)
             .finish()
     }
 }

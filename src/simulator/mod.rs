@@ -13,7 +13,9 @@
 //! - `throttle`: Graph's sliding window per app with a fractional `Retry-After`;
 //! - `faults`: 5xx, truncated bodies, resets, HTML error pages, slow answers, spurious 401s;
 //! - `graph`: Graph's error object and request-id headers; `random`: seeded and
-//!   unpredictable randomness; `stats`: what happened, for tests to check.
+//!   unpredictable randomness; `stats`: what happened, for tests to check;
+//! - `fleet`: a simulated Intune fleet with its truth, and `intune`: the device, managed device,
+//!   configuration, settings-catalog, status and report-action endpoints serving it.
 //!
 //! The client secret is never echoed, logged or counted; tokens cannot be guessed.
 //!
@@ -26,7 +28,9 @@
 mod audits;
 mod config;
 mod faults;
+mod fleet;
 mod graph;
+mod intune;
 mod paging;
 mod query;
 mod random;
@@ -53,6 +57,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{Fault, SimulatorConfig, Throttle};
+pub use fleet::{Expected, Fleet, FleetDevice, IntuneBehaviour};
 pub use stats::SimulatorStats;
 
 use faults::FaultPlan;
@@ -78,6 +83,8 @@ struct Shared {
     response_delay: Duration,
     secrets: SecretSource,
     stats: StatsCell,
+    fleet: Option<Fleet>,
+    intune: IntuneBehaviour,
 }
 
 /// A running simulator on the current tokio runtime. Dropping it stops the server too;
@@ -113,6 +120,8 @@ impl Simulator {
             response_delay: config.response_delay,
             secrets: SecretSource::new(),
             stats: StatsCell::default(),
+            fleet: config.fleet,
+            intune: config.intune,
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token::token_endpoint))
@@ -123,6 +132,32 @@ impl Simulator {
             .route(
                 "/beta/auditLogs/directoryAudits",
                 get(audits::directory_audits),
+            )
+            .route("/v1.0/devices", get(intune::get))
+            .route("/v1.0/deviceManagement/managedDevices", get(intune::get))
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations",
+                get(intune::get),
+            )
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations/{id}",
+                get(intune::get),
+            )
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations/{id}/deviceStatuses",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/configurationPolicies",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/configurationPolicies/{id}/settings",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport",
+                post(intune::report),
             )
             .fallback(not_found)
             .with_state(Arc::clone(&shared));

@@ -8,4 +8,5 @@ pub mod funnel;
 pub mod ip_history;
 pub mod network;
 pub mod pseudonym;
+pub mod reach;
 pub mod rules;

@@ -3,6 +3,10 @@
 //! token source and the retry policy. An empty page with a nextLink continues; a nextLink seen
 //! twice, or pointing anywhere but the Graph host, stops the run (the bearer token is only ever
 //! sent to the configured Graph host).
+//!
+//! The same retry loop serves other Graph reads one request at a time ([`Pager::requests`],
+//! [`Pager::get_json`], [`Pager::get_object`], [`Pager::post_json`]): a refusal then comes back as
+//! [`FetchError::Refused`] with Graph's status, so the caller can degrade instead of failing.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -118,6 +122,14 @@ struct PageBody<'a> {
     next_link: Option<String>,
 }
 
+/// One request to send: a GET, or a POST with a JSON body; `page` when the answer must be a
+/// list page (`value` and maybe a nextLink), else any JSON value will do.
+struct Call<'a> {
+    url: &'a Url,
+    body: Option<&'a serde_json::Value>,
+    page: bool,
+}
+
 /// Why one try of a request did not produce a page.
 enum TryFailure {
     Verdict(Verdict),
@@ -146,8 +158,79 @@ impl Pager {
         })
     }
 
+    /// A pager with no list of its own, for single requests through [`Pager::get_json`] and
+    /// [`Pager::post_json`] under one limiter and one retry budget.
+    pub fn requests(
+        graph_url: Url,
+        throttle: RateLimit,
+        retry: RetryPolicy,
+        http: reqwest::Client,
+        tokens: TokenSource,
+        cancel: Cancel,
+    ) -> Pager {
+        Pager {
+            http,
+            tokens,
+            limiter: Limiter::new(throttle),
+            policy: retry,
+            graph_url,
+            next: None,
+            seen: HashSet::new(),
+            budget_left: retry.budget,
+            stats: FetchStats::default(),
+            cancel,
+        }
+    }
+
     pub fn stats(&self) -> &FetchStats {
         &self.stats
+    }
+
+    /// The base URL every request goes to.
+    pub fn graph_url(&self) -> &Url {
+        &self.graph_url
+    }
+
+    /// GETs one list page (`{"value": [...], "@odata.nextLink"?}`); returns the body and the
+    /// next page's URL, checked as [`Pager::next_page`] checks it.
+    pub async fn get_json(&mut self, url: &Url) -> Result<(Vec<u8>, Option<Url>), FetchError> {
+        let call = Call {
+            url,
+            body: None,
+            page: true,
+        };
+        let body = self.send(&call).await?;
+        let page: PageBody<'_> =
+            serde_json::from_slice(&body).expect("send returns parsed pages only");
+        let next = match page.next_link.as_deref() {
+            Some(link) => Some(self.check_next_link(url, link)?),
+            None => None,
+        };
+        Ok((body, next))
+    }
+
+    /// GETs one object and returns its JSON.
+    pub async fn get_object(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let call = Call {
+            url,
+            body: None,
+            page: false,
+        };
+        self.send(&call).await
+    }
+
+    /// POSTs `body` as JSON (a report action) and returns the JSON answer.
+    pub async fn post_json(
+        &mut self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> Result<Vec<u8>, FetchError> {
+        let call = Call {
+            url,
+            body: Some(body),
+            page: false,
+        };
+        self.send(&call).await
     }
 
     /// The next page, or `None` after the last.
@@ -156,7 +239,15 @@ impl Pager {
             return Ok(None);
         };
         let url = next?;
-        let body = self.get_page(&url).await?;
+        let call = Call {
+            url: &url,
+            body: None,
+            page: true,
+        };
+        let body = self.send(&call).await.map_err(|err| match err {
+            FetchError::Refused(error) => refusal(error),
+            other => other,
+        })?;
         let page: PageBody<'_> =
             serde_json::from_slice(&body).expect("get_page returns parsed pages only");
         self.stats.pages += 1;
@@ -215,8 +306,8 @@ impl Pager {
         Ok(url)
     }
 
-    /// Gets one page, retrying within the policy; returns a body that parses as a page.
-    async fn get_page(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
+    /// Sends one request, retrying within the policy; returns a body of the shape asked for.
+    async fn send(&mut self, call: &Call<'_>) -> Result<Vec<u8>, FetchError> {
         let mut attempt = 0u32;
         let mut renewals = 0u32;
         loop {
@@ -228,7 +319,7 @@ impl Pager {
                 Ok(token) => {
                     self.limiter.sent(Instant::now());
                     self.stats.requests += 1;
-                    match self.try_once(url, &token).await? {
+                    match self.try_once(call, &token).await? {
                         Ok(body) => {
                             self.limiter.succeeded();
                             return Ok(body);
@@ -241,7 +332,9 @@ impl Pager {
             };
             let (after, why) = match failure {
                 TryFailure::Network(why) => (None, why),
-                TryFailure::Verdict(Verdict::Fail(error)) => return Err(refusal(error)),
+                TryFailure::Verdict(Verdict::Fail(error)) => {
+                    return Err(FetchError::Refused(error));
+                }
                 TryFailure::Verdict(Verdict::RenewToken(error)) => {
                     if renewals == MAX_RENEWALS {
                         return Err(FetchError::Auth(format!(
@@ -280,7 +373,7 @@ impl Pager {
             if attempt >= self.policy.max_attempts {
                 return Err(FetchError::Exhausted(format!(
                     "{attempt} tries of {} failed; the last: {why}",
-                    describe(url)
+                    describe(call)
                 )));
             }
             let wait = after.unwrap_or_else(|| self.policy.backoff(attempt));
@@ -292,14 +385,14 @@ impl Pager {
                 return Err(FetchError::Exhausted(format!(
                     "the retry budget ({:?}) is spent; the last failure of {}: {why}",
                     self.policy.budget,
-                    describe(url)
+                    describe(call)
                 )));
             }
             self.budget_left -= charged;
             self.stats.retries += 1;
             debug!(
                 "retrying {} in {:.2}s: {why}",
-                describe(url),
+                describe(call),
                 wait.as_secs_f64()
             );
             self.pause(wait).await?;
@@ -318,12 +411,14 @@ impl Pager {
     /// Sends one request; `Ok(Err(_))` is a failure to classify, `Err` is cancellation.
     async fn try_once(
         &mut self,
-        url: &Url,
+        call: &Call<'_>,
         token: &Secret,
     ) -> Result<Result<Vec<u8>, TryFailure>, FetchError> {
-        let request = self
-            .http
-            .get(url.clone())
+        let request = match call.body {
+            Some(body) => self.http.post(call.url.clone()).json(body),
+            None => self.http.get(call.url.clone()),
+        };
+        let request = request
             .bearer_auth(token.secret())
             .header("Accept", "application/json")
             .send();
@@ -362,9 +457,14 @@ impl Pager {
                 ))));
             }
         };
-        let not_a_page = match serde_json::from_slice::<PageBody<'_>>(&body) {
-            Ok(_) if status == 200 => return Ok(Ok(body.to_vec())),
-            Ok(_) => None,
+        let parsed = if call.page {
+            serde_json::from_slice::<PageBody<'_>>(&body).map(drop)
+        } else {
+            serde_json::from_slice::<&RawValue>(&body).map(drop)
+        };
+        let not_a_page = match parsed {
+            Ok(()) if status == 200 => return Ok(Ok(body.to_vec())),
+            Ok(()) => None,
             Err(err) => Some(err.to_string()),
         };
         // The body is quoted in messages from here on: an error page that echoes the request's
@@ -456,9 +556,15 @@ fn network_error(err: reqwest::Error) -> String {
     text
 }
 
-/// A URL for messages: the path and the skiptoken-free part of the query are enough.
-fn describe(url: &Url) -> String {
-    format!("GET {}{}", url.origin().ascii_serialization(), url.path())
+/// A request for messages: the method and path; the query (filters, skiptokens) is left out.
+fn describe(call: &Call<'_>) -> String {
+    let method = if call.body.is_some() { "POST" } else { "GET" };
+    let url = call.url;
+    format!(
+        "{method} {}{}",
+        url.origin().ascii_serialization(),
+        url.path()
+    )
 }
 
 #[cfg(test)]
