@@ -505,13 +505,13 @@ impl Fleet {
                     "operatingSystem": spec.os, "osVersion": spec.version,
                     "lastSyncDateTime": time(now - Duration::hours(3)), "userPrincipalName": user,
                 }));
-                for (policy, code) in spec.statuses {
+                for &(policy, code) in spec.statuses {
                     statuses.push(FleetStatus {
                         policy,
                         intune_id: id.clone(),
                         device_name: spec.name.to_owned(),
                         user: user.to_owned(),
-                        code: *code,
+                        code,
                     });
                 }
                 id

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -110,7 +110,7 @@ pub(super) async fn report(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
     headers: HeaderMap,
-    body: Option<Json<Value>>,
+    body: Bytes,
 ) -> Response {
     let ids = RequestIds::new(&headers, &shared.secrets);
     shared.stats.update(|stats| stats.requests += 1);
@@ -131,7 +131,7 @@ pub(super) async fn report(
             &ids,
         );
     }
-    let body = body.map(|Json(body)| body).unwrap_or_default();
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let filter = body
         .get("filter")
         .and_then(Value::as_str)

@@ -113,7 +113,7 @@ fn refusal<T>(result: Result<T, FetchError>) -> Result<Result<T, GraphError>, Fe
 fn url(pager: &Pager, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, FetchError> {
     let mut url = pager.graph_url().clone();
     url.path_segments_mut()
-        .map_err(|()| FetchError::Setup(format!("--graph-url {url} cannot take a path")))?
+        .map_err(|()| FetchError::Setup("--graph-url cannot take a path".into()))?
         .pop_if_empty()
         .extend(segments);
     if !query.is_empty() {
@@ -216,7 +216,8 @@ fn id_and_name(object: &Value) -> Option<(String, String)> {
 /// leaves them out) and device-restriction properties.
 async fn read_configurations(pager: &mut Pager, read: &mut IntuneRead) -> Result<(), FetchError> {
     let path = ["v1.0", "deviceManagement", "deviceConfigurations"];
-    let configurations = match refusal(list(pager, url(pager, &path, &[])?).await)? {
+    let first = url(pager, &path, &[])?;
+    let configurations = match refusal(list(pager, first).await)? {
         Ok(configurations) => configurations,
         Err(error) => {
             read.inventory.policies_complete = false;
@@ -235,7 +236,7 @@ async fn read_configurations(pager: &mut Pager, read: &mut IntuneRead) -> Result
                 let settings = match field(configuration, "omaSettings") {
                     Some(Value::Array(settings)) => settings.clone(),
                     _ => {
-                        let item = url(pager, &[&path[..], &[id.as_str()]].concat(), &[])?;
+                        let item = url(pager, &[&path[..], &[id.as_str()][..]].concat(), &[])?;
                         match refusal(pager.get_object(&item).await)? {
                             Ok(full) => match field(
                                 &serde_json::from_slice(&full).unwrap_or_default(),
@@ -273,7 +274,8 @@ async fn read_configurations(pager: &mut Pager, read: &mut IntuneRead) -> Result
 /// Beta settings-catalog policies for Windows and their settings.
 async fn read_catalog(pager: &mut Pager, read: &mut IntuneRead) -> Result<(), FetchError> {
     let path = ["beta", "deviceManagement", "configurationPolicies"];
-    let policies = match refusal(list(pager, url(pager, &path, &[])?).await)? {
+    let first = url(pager, &path, &[])?;
+    let policies = match refusal(list(pager, first).await)? {
         Ok(policies) => policies,
         Err(error) => {
             read.inventory.policies_complete = false;
@@ -295,7 +297,7 @@ async fn read_catalog(pager: &mut Pager, read: &mut IntuneRead) -> Result<(), Fe
         }
         let settings_url = url(
             pager,
-            &[&path[..], &[id.as_str(), "settings"]].concat(),
+            &[&path[..], &[id.as_str(), "settings"][..]].concat(),
             &[],
         )?;
         let settings = match refusal(list(pager, settings_url).await)? {

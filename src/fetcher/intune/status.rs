@@ -87,7 +87,8 @@ pub(super) async fn read_statuses(
                     id.as_str(),
                     "deviceStatuses",
                 ];
-                match refusal(list(pager, url(pager, &path, &[])?).await)? {
+                let first = url(pager, &path, &[])?;
+                match refusal(list(pager, first).await)? {
                     Ok(rows) => PolicyStatuses::ByName(
                         rows.iter()
                             .filter_map(|row| named_status(row, &mut unknown_statuses))
