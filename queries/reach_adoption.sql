@@ -15,7 +15,7 @@ resets AS (
     GROUP BY period
 )
 SELECT
-    STRFTIME(p.period, '%Y-%m-%d') AS week,
+    p.period AS week,
     COALESCE(r.login_screen_resets, 0) AS login_screen_resets
 FROM periods p
 LEFT JOIN resets r ON r.period = p.period
