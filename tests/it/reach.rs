@@ -54,6 +54,11 @@ fn reach_ok(sim: &BackgroundSimulator, extra: &[&str]) -> (String, String) {
     (stdout, stderr)
 }
 
+/// The rows of a CSV report; an empty text (`""`, as polars quotes it) reads as empty.
+fn table_rows(csv: &str) -> Vec<BTreeMap<String, String>> {
+    csv_rows(&csv.replace("\"\"", ""))
+}
+
 fn windows(fleet: &Fleet) -> Vec<&FleetDevice> {
     fleet.truth.iter().filter(|device| device.windows).collect()
 }
@@ -67,7 +72,7 @@ fn names(list: &str) -> BTreeSet<String> {
 
 /// The `devices` CSV against the truth of one path: the same devices, each as expected.
 fn assert_devices(csv: &str, fleet: &Fleet, path: impl Fn(&FleetDevice) -> &Expected) {
-    let rows = csv_rows(csv);
+    let rows = table_rows(csv);
     let by_id: BTreeMap<&str, &BTreeMap<String, String>> = rows
         .iter()
         .map(|row| (row["device_id"].as_str(), row))
@@ -140,7 +145,7 @@ fn expected_summary(
 }
 
 fn summary_of(csv: &str) -> BTreeMap<String, u64> {
-    csv_rows(csv)
+    table_rows(csv)
         .into_iter()
         .map(|row| {
             (
@@ -212,7 +217,7 @@ fn a_refused_report_action_falls_back_to_device_statuses_by_name_and_user() {
 fn blockers_list_each_policy_and_the_eligible_devices_it_reaches() {
     let (sim, fleet) = fleet_simulator(IntuneBehaviour::default());
     let (csv, _) = reach_ok(&sim, &["--report", "blockers", "--format", "csv"]);
-    let rows = csv_rows(&csv);
+    let rows = table_rows(&csv);
     let eligible_with = |blocker: &str, path: &dyn Fn(&FleetDevice) -> &Expected| {
         windows(&fleet)
             .into_iter()
@@ -258,7 +263,7 @@ fn blockers_list_each_policy_and_the_eligible_devices_it_reaches() {
         ..IntuneBehaviour::default()
     });
     let (csv, _) = reach_ok(&sim, &["--report", "blockers", "--format", "csv"]);
-    let rows = csv_rows(&csv);
+    let rows = table_rows(&csv);
     let last_user = rows
         .iter()
         .find(|row| row["blocker"] == "dont_display_last_user")
@@ -312,7 +317,7 @@ fn a_tenant_without_intune_keeps_every_device_as_unknown() {
         ..IntuneBehaviour::default()
     });
     let (csv, stderr) = reach_ok(&sim, &["--report", "devices", "--format", "csv"]);
-    let rows = csv_rows(&csv);
+    let rows = table_rows(&csv);
     assert_eq!(rows.len(), windows(&fleet).len());
     assert!(
         rows.iter()
@@ -328,9 +333,9 @@ fn missing_permissions_are_named_and_degrade() {
         ..IntuneBehaviour::default()
     });
     let (csv, stderr) = reach_ok(&sim, &["--report", "devices", "--format", "csv"]);
-    assert_eq!(csv_rows(&csv).len(), windows(&fleet).len());
+    assert_eq!(table_rows(&csv).len(), windows(&fleet).len());
     assert!(
-        csv_rows(&csv)
+        table_rows(&csv)
             .iter()
             .all(|row| row["policy_state"] == "unknown")
     );
@@ -352,7 +357,7 @@ fn missing_permissions_are_named_and_degrade() {
         stderr.contains("DeviceManagementConfiguration.Read.All"),
         "{stderr}"
     );
-    let rows = csv_rows(&csv);
+    let rows = table_rows(&csv);
     let catalog_enabled = rows
         .iter()
         .find(|row| row["name"] == "PC-ENABLED-CATALOG")
@@ -397,12 +402,12 @@ fn the_summary_puts_weekly_sign_in_screen_resets_beside_ready_devices() {
         "--format",
         "csv",
     ]);
-    let weekly: BTreeMap<String, String> = csv_rows(&trend)
+    let weekly: BTreeMap<String, String> = table_rows(&trend)
         .into_iter()
         .filter(|row| row["channel"] == "login_screen")
         .map(|row| (row["period"].clone(), row["completed"].clone()))
         .collect();
-    let rows: Vec<_> = csv_rows(&csv)
+    let rows: Vec<_> = table_rows(&csv)
         .into_iter()
         .filter(|row| row["measure"] == "login_screen_resets")
         .collect();

@@ -55,9 +55,10 @@ pub(super) async fn read_statuses(
     let mut report_usable = true;
     let mut fallback_refused = Vec::new();
     let mut unknown_statuses = 0u64;
+    let mut unreadable_rows = 0u64;
     for (id, name, kind) in policies {
         if report_usable {
-            match report(pager, &id).await? {
+            match report(pager, &id, &mut unreadable_rows).await? {
                 Ok(rows) => {
                     read.inventory
                         .statuses
@@ -91,7 +92,11 @@ pub(super) async fn read_statuses(
                 match refusal(list(pager, first).await)? {
                     Ok(rows) => PolicyStatuses::ByName(
                         rows.iter()
-                            .filter_map(|row| named_status(row, &mut unknown_statuses))
+                            .filter_map(|row| {
+                                let status = named_status(row, &mut unknown_statuses);
+                                unreadable_rows += u64::from(status.is_none());
+                                status
+                            })
                             .collect(),
                     ),
                     Err(error) => {
@@ -110,6 +115,11 @@ pub(super) async fn read_statuses(
             fallback_refused.join("; ")
         ));
     }
+    if unreadable_rows > 0 {
+        read.warnings.push(format!(
+            "{unreadable_rows} status rows named no device (no IntuneDeviceId in the report, no deviceDisplayName in deviceStatuses) or had a PolicyStatus outside 0 to 7; they were not counted"
+        ));
+    }
     if unknown_statuses > 0 {
         read.warnings.push(format!(
             "{unknown_statuses} deviceStatuses rows had a status this version does not know; they count as unknown (pending)"
@@ -118,10 +128,12 @@ pub(super) async fn read_statuses(
     Ok(())
 }
 
-/// One policy's rows from the report action, or why the action cannot be used.
+/// One policy's rows from the report action, or why the action cannot be used; rows that
+/// cannot be read are counted in `unreadable_rows`.
 async fn report(
     pager: &mut Pager,
     policy_id: &str,
+    unreadable_rows: &mut u64,
 ) -> Result<Result<HashMap<String, Vec<u8>>, Unusable>, FetchError> {
     let action = url(
         pager,
