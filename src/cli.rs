@@ -63,6 +63,9 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Compare our daily counts with Microsoft's own (Graph's userPasswordResetsAndChangesSummary).
     Reconcile(Box<ReconcileArgs>),
+    /// Which Windows devices can show "Reset password" on the sign-in screen, which cannot and
+    /// why: Entra devices, Intune devices and policies, read-only from Graph.
+    Reach(Box<ReachArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -329,19 +332,11 @@ pub struct FetchArgs {
     pub rejects: Option<PathBuf>,
 }
 
-/// Where Graph (or Log Analytics) is, how to sign in, and how politely to ask.
+/// The audit log's Graph options: the connection, and what to fetch how politely.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// Microsoft Graph's base URL (sovereign clouds, proxies; http only for loopback).
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://graph.microsoft.com"
-    )]
-    pub graph_url: String,
-
     #[command(flatten)]
-    pub sign_in: SignInArgs,
+    pub connection: ConnectionArgs,
 
     /// A loggedByService value to fetch (repeatable; replaces the list) [default: `Self-service
     /// Password Management` and `Authentication Methods`]. Core Directory `Reset user password`
@@ -357,6 +352,21 @@ pub struct GraphArgs {
     /// 5 per 10 s per app and tenant; 1/1s for Log Analytics, which allows 200 per 30 s].
     #[arg(long, value_name = "N/DURATION")]
     pub throttle: Option<String>,
+}
+
+/// Where Graph is, how to sign in, and how long to keep trying.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Microsoft Graph's base URL (sovereign clouds, proxies; http only for loopback).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://graph.microsoft.com"
+    )]
+    pub graph_url: String,
+
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
 
     /// The longest a run may lose to failures (failed tries, throttling and the waits before
     /// retries) before it gives up.
@@ -526,4 +536,64 @@ pub struct DemoArgs {
     /// Fetch from the simulated Graph or from the simulated Log Analytics workspace.
     #[arg(long, value_enum, default_value = "graph")]
     pub source: FetchSource,
+}
+
+/// The reach reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReachReport {
+    /// One row per Windows device: eligibility, policy state, blockers, ready.
+    Devices,
+    /// The counts: Windows devices, eligible, ready, and each reason a device is not ready.
+    Summary,
+    /// Per breaking setting, the policies that set it and the eligible devices they reach.
+    Blockers,
+}
+
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Client-side rate limit, N requests per DURATION (Intune allows 1,000 per 20 s per app and
+    /// tenant for device configurations; this leaves room for the tenant's other tools).
+    #[arg(long, value_name = "N/DURATION", default_value = "200/20s")]
+    pub throttle: String,
+
+    /// Devices per page ($top) of the device lists.
+    #[arg(long, value_name = "N", default_value_t = 999)]
+    pub page_size: u32,
+
+    /// The report to write.
+    #[arg(long, short, value_enum, default_value = "summary")]
+    pub report: ReachReport,
+
+    /// Write all three reports into the directory --out (devices.csv, summary.csv,
+    /// blockers.csv, or the extension of --format), atomically.
+    #[arg(long, requires = "out", conflicts_with = "report")]
+    pub all: bool,
+
+    /// Output format [default: from the --out extension, else table; csv with --all].
+    #[arg(long, short, value_enum)]
+    pub format: Option<Rendering>,
+
+    /// Write to this file (atomically) instead of standard output; with --all, the directory.
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// A device counts as active when it signed in within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub active_days: u32,
+
+    /// Audit exports (as `report --input`): the summary adds completed sign-in-screen resets
+    /// per week beside the ready devices.
+    #[arg(long, short, num_args = 1.., value_name = "PATH", conflicts_with = "store")]
+    pub input: Vec<PathBuf>,
+
+    /// The history store (as `report --store`), for the same weekly resets.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// The zone (IANA name) of the weeks of the resets.
+    #[arg(long, value_name = "ZONE", default_value = DEFAULT_TIME_ZONE)]
+    pub tz: String,
 }

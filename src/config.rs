@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, ArchiveArgs, CalibrateArgs, FetchArgs, FetchSource, GraphArgs, ImportArgs,
+    AnalysisArgs, ArchiveArgs, CalibrateArgs, ConnectionArgs, FetchArgs, FetchSource, ImportArgs,
     PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
 };
 use crate::columns::attempt_columns;
@@ -34,6 +34,10 @@ use crate::transformer::calibration::Label;
 use crate::transformer::pseudonym::Pseudonymizer;
 use crate::transformer::rules::ChannelRules;
 use crate::transformer::window::Window;
+
+mod reach;
+
+pub use reach::ReachConfig;
 
 /// What to run: a built-in report or the user's SQL.
 #[derive(Debug, Clone)]
@@ -393,6 +397,43 @@ fn services_arg(given: Vec<String>) -> Result<Vec<String>, Error> {
     Ok(services)
 }
 
+/// A Graph connection, validated: where Graph and the authority are, how to sign in, how long
+/// to keep trying.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub graph_url: Url,
+    pub auth: AuthConfig,
+    pub retry: RetryPolicy,
+    pub timeout: std::time::Duration,
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Connection {
+    pub fn from_args(args: &ConnectionArgs) -> Result<Self, Error> {
+        let graph_url = endpoint(&args.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(args, &graph_url)?;
+        let retry = RetryPolicy {
+            budget: duration_arg(&args.retry_budget, "--retry-budget")?
+                .to_std()
+                .unwrap_or_default(),
+            ..RetryPolicy::default()
+        };
+        let timeout = duration_arg(&args.timeout, "--timeout")?
+            .to_std()
+            .unwrap_or_default();
+        if timeout.is_zero() {
+            return Err(Error::Usage("--timeout must be longer than zero".into()));
+        }
+        Ok(Connection {
+            graph_url,
+            auth,
+            retry,
+            timeout,
+            ca_cert: args.ca_cert.clone(),
+        })
+    }
+}
+
 /// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
 pub const FIRST_FETCH_DAYS: i64 = 30;
 /// How far back a workspace's first fetch reaches (workspaces keep 90 days by default).
@@ -407,34 +448,42 @@ pub struct GraphConnection {
     pub throttle: RateLimit,
     pub retry: RetryPolicy,
     pub timeout: std::time::Duration,
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl GraphConnection {
-    /// Graph as the arguments say: its own token scope and throttle.
-    fn graph(graph: &GraphArgs) -> Result<Self, Error> {
-        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+    /// Graph as the arguments say: its own token scope, at `rate` unless `throttle` says
+    /// otherwise.
+    pub(crate) fn graph(
+        connection: &ConnectionArgs,
+        throttle: Option<&str>,
+        rate: RateLimit,
+    ) -> Result<Self, Error> {
+        let graph_url = endpoint(&connection.graph_url, "--graph-url").map_err(Error::Usage)?;
         let scope = graph_scope(&graph_url);
-        Self::signing_in(graph, scope, RateLimit::GRAPH_REPORTS, None)
+        Self::signing_in(connection, throttle, scope, rate, None)
     }
 
     /// The connection the arguments describe, signing in for `scope` (with `method` when given
-    /// instead of the one the arguments and the environment pick), at `rate` unless --throttle.
+    /// instead of the one the arguments and the environment pick), at `rate` unless `throttle`
+    /// (the text of --throttle) says otherwise.
     fn signing_in(
-        graph: &GraphArgs,
+        connection: &ConnectionArgs,
+        throttle: Option<&str>,
         scope: String,
         rate: RateLimit,
         method: Option<AuthMethod>,
     ) -> Result<Self, Error> {
-        let graph_url = endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(&graph.sign_in, scope, method)?;
-        let throttle: RateLimit = match &graph.throttle {
+        let graph_url = endpoint(&connection.graph_url, "--graph-url").map_err(Error::Usage)?;
+        let auth = auth_config(&connection.sign_in, scope, method)?;
+        let throttle: RateLimit = match throttle {
             Some(text) => text
                 .parse()
                 .map_err(|err| Error::Usage(format!("--throttle {err}")))?,
             None => rate,
         };
         let retry = RetryPolicy {
-            budget: duration_arg(&graph.retry_budget, "--retry-budget")?
+            budget: duration_arg(&connection.retry_budget, "--retry-budget")?
                 .to_std()
                 .unwrap_or_default(),
             ..RetryPolicy::default()
@@ -444,7 +493,8 @@ impl GraphConnection {
             auth,
             throttle,
             retry,
-            timeout: positive_duration(&graph.timeout, "--timeout")?,
+            timeout: positive_duration(&connection.timeout, "--timeout")?,
+            ca_cert: connection.ca_cert.clone(),
         })
     }
 }
@@ -455,7 +505,6 @@ pub struct ReconcileConfig {
     pub source: Source,
     pub rules: ChannelRules,
     pub graph: GraphConnection,
-    pub ca_cert: Option<PathBuf>,
     pub rendering: Rendering,
     pub out: Option<PathBuf>,
     pub strict: bool,
@@ -475,8 +524,11 @@ impl ReconcileConfig {
                 None => Source::Files(args.source.input),
             },
             rules: load_rules(args.channels.as_deref())?,
-            graph: GraphConnection::graph(&args.graph)?,
-            ca_cert: args.graph.ca_cert,
+            graph: GraphConnection::graph(
+                &args.graph.connection,
+                args.graph.throttle.as_deref(),
+                RateLimit::GRAPH_REPORTS,
+            )?,
             rendering,
             out: args.out,
             strict: args.strict,
@@ -548,24 +600,28 @@ impl FetchConfig {
         } else {
             method
         };
+        let throttle = graph.throttle.as_deref();
         let GraphConnection {
             graph_url,
             auth,
             throttle,
             retry,
             timeout,
+            ca_cert,
         } = match &log_analytics {
             Some(workspace) => GraphConnection::signing_in(
-                &graph,
+                &graph.connection,
+                throttle,
                 logs_scope(&workspace.logs_url),
                 LOG_ANALYTICS_RATE,
                 method,
             )?,
             None => {
-                let graph_url =
-                    endpoint(&graph.graph_url, "--graph-url").map_err(Error::Usage)?;
+                let graph_url = endpoint(&graph.connection.graph_url, "--graph-url")
+                    .map_err(Error::Usage)?;
                 GraphConnection::signing_in(
-                    &graph,
+                    &graph.connection,
+                    throttle,
                     graph_scope(&graph_url),
                     RateLimit::GRAPH_REPORTS,
                     method,
@@ -584,7 +640,7 @@ impl FetchConfig {
             throttle,
             retry,
             timeout,
-            ca_cert: graph.ca_cert,
+            ca_cert,
             rejects: args.rejects,
             log_analytics,
             print_query,
@@ -603,7 +659,7 @@ impl FetchConfig {
             throttle,
             retry,
             timeout,
-            ca_cert: graph.ca_cert,
+            ca_cert,
             rejects: args.rejects,
             log_analytics,
             print_query,
@@ -789,14 +845,14 @@ pub struct RunConfig {
 
 impl RunConfig {
     pub fn from_args(args: RunArgs, now: DateTime<Utc>) -> Result<Self, Error> {
-        let timeout = positive_duration(&args.fetch.graph.timeout, "--timeout")?;
+        let timeout = positive_duration(&args.fetch.graph.connection.timeout, "--timeout")?;
         Ok(RunConfig {
             rules: load_rules(args.channels.as_deref())?,
             settings: ReportSettings::from_args(&args.analysis, &args.privacy)?,
             archive: ArchiveConfig::from_args(
                 &args.archive,
                 &args.archive_access,
-                &args.fetch.graph.sign_in,
+                &args.fetch.graph.connection.sign_in,
                 timeout,
             )?,
             fetch: FetchConfig::from_args(args.fetch, now)?,

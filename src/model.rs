@@ -703,3 +703,5 @@ pub struct CalendarDay {
     pub day: NaiveDate,
     pub period: NaiveDate,
 }
+
+pub mod reach;

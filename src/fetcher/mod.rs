@@ -12,6 +12,7 @@ pub mod archive;
 pub mod files;
 pub mod framer;
 pub mod graph;
+pub mod intune;
 pub mod lean;
 pub mod log_analytics;
 pub mod parallel;

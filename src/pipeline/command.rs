@@ -5,10 +5,11 @@ use chrono::Utc;
 use clap::CommandFactory;
 
 use super::demo::{self, DemoConfig};
-use super::{calibrate, fetch, reconcile, report, workspace};
+use super::{calibrate, fetch, reach, reconcile, report, workspace};
 use crate::cli::{Cli, Command, LogFormat};
 use crate::config::{
-    CalibrateConfig, FetchConfig, ImportConfig, ReconcileConfig, ReportConfig, RunConfig,
+    CalibrateConfig, FetchConfig, ImportConfig, ReachConfig, ReconcileConfig, ReportConfig,
+    RunConfig,
 };
 use crate::error::{Error, exit};
 use crate::fetcher::graph::{Cancel, CancelHandle};
@@ -64,6 +65,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             print(&page)
         }
         Command::Calibrate(args) => calibrate::calibrate(&CalibrateConfig::from_args(args)?),
+        Command::Reach(args) => {
+            let config = ReachConfig::from_args(*args, now)?;
+            runtime()?.block_on(async { reach::reach(&config, cancel_on_signals()).await })
+        }
         Command::Reconcile(args) => {
             let config = ReconcileConfig::from_args(*args)?;
             runtime()?.block_on(async { reconcile::reconcile(&config, cancel_on_signals()).await })

@@ -1,8 +1,9 @@
 //! `ssprlens demo`: the whole real path — token request, paging, throttling, retries, store,
 //! reports — against the built-in Graph simulator on 127.0.0.1, seeded with the sample tenant
-//! of `data/sample`; with `--source log-analytics`, against its Log Analytics workspace (day
-//! windows, partial answers split, dynamic cells as text, throttling). Nothing leaves the
-//! machine, and the output says the data is simulated.
+//! of `data/sample` and a simulated Intune fleet, whose reach is shown beside the channels; with
+//! `--source log-analytics`, against its Log Analytics workspace (day windows, partial answers
+//! split, dynamic cells as text, throttling). Nothing leaves the machine, and the output says
+//! the data is simulated.
 
 use std::path::{Path, PathBuf};
 
@@ -15,12 +16,13 @@ use tracing::info;
 use super::fetch::{Progress, fetch};
 use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, load};
+use super::reach;
 use super::reconcile::compare_and_write;
 use super::report::{write_all_reports, write_report};
-use crate::cli::{FetchArgs, FetchSource};
-use crate::config::{FetchConfig, Query, ReportSettings, Source};
+use crate::cli::{FetchArgs, FetchSource, ReachReport};
+use crate::config::{FetchConfig, GraphConnection, Query, ReachConfig, ReportSettings, Source};
 use crate::error::Error;
-use crate::fetcher::graph::auth::{AuthMethod, TokenSource};
+use crate::fetcher::graph::auth::{AuthConfig, AuthMethod, TokenSource};
 use crate::fetcher::graph::http;
 use crate::fetcher::graph::pager::Connection;
 use crate::fetcher::graph::throttle::RateLimit;
@@ -28,8 +30,9 @@ use crate::fetcher::graph::{Cancel, FetchError};
 use crate::reporter::Rendering;
 use crate::reporter::export::Format;
 use crate::reporter::queries;
+use crate::reporter::reach::ADOPTION_SQL;
 use crate::simulator::{
-    Fault, Simulator, SimulatorConfig, Throttle, WorkspaceConfig, sample_records,
+    Fault, Fleet, Simulator, SimulatorConfig, Throttle, WorkspaceConfig, sample_records,
 };
 use crate::transformer::rules::ChannelRules;
 use crate::transformer::window::Window;
@@ -123,6 +126,7 @@ fn demo_fetch_config(
 }
 
 pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> Result<(), Error> {
+    let now = chrono::Utc::now();
     let simulated = SimulatorConfig {
         records: sample_records(),
         throttle: Some(Throttle {
@@ -142,6 +146,7 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
             row_limit: DEMO_ROW_LIMIT,
             ..WorkspaceConfig::default()
         },
+        fleet: Some(Fleet::sample(now)),
         ..SimulatorConfig::default()
     };
     let workspace_id = simulated.workspace.id.clone();
@@ -242,15 +247,20 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         "\nOur daily counts beside Microsoft's (the simulator's userPasswordResetsAndChangesSummary, told to \
          report 5 more self-service resets on {DISAGREEING_DAY} than its records hold: that day is `check`):"
     );
+    // Graph's own token scope, also when the records came from the Log Analytics simulator.
+    let graph_auth = AuthConfig {
+        scope: "https://graph.microsoft.com/.default".to_owned(),
+        ..fetch_config.auth.clone()
+    };
     let client = http::client(fetch_config.timeout, None).map_err(Error::Usage)?;
     let connection = Connection {
         graph_url: fetch_config.graph_url.clone(),
         throttle: fetch_config.throttle,
         retry: fetch_config.retry,
-        tokens: TokenSource::new(fetch_config.auth.clone(), client.clone())
+        tokens: TokenSource::new(graph_auth.clone(), client.clone())
             .map_err(|err| Error::Fetch(FetchError::Auth(err)))?,
         http: client,
-        cancel,
+        cancel: cancel.clone(),
     };
     let reconciled = compare_and_write(
         &mut tables,
@@ -258,8 +268,46 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         Rendering::Table(Format::Table),
         None,
     ).await;
+    let reach_config = ReachConfig {
+        connection: GraphConnection {
+            graph_url: fetch_config.graph_url.clone(),
+            auth: graph_auth,
+            throttle: DEMO_THROTTLE,
+            retry: fetch_config.retry,
+            timeout: fetch_config.timeout,
+            ca_cert: None,
+        },
+        throttle: DEMO_THROTTLE,
+        page_size: 10,
+        report: ReachReport::Summary,
+        all: false,
+        format: Format::Table,
+        out: None,
+        active_days: 30,
+        audit: Some(Source::Store(store.clone())),
+        settings: ReportSettings::default(),
+        now,
+    };
+    let assessment = match reconciled {
+        Ok(_) => Some(reach::assess_tenant(&reach_config, cancel).await),
+        Err(_) => None,
+    };
     simulator.shutdown().await;
     reconciled?;
+    if let Some(assessment) = assessment {
+        let assessment = assessment?;
+        println!(
+            "\nThe simulated fleet's reach (Windows devices that can show \"Reset password\" on the sign-in screen), beside the weekly sign-in-screen resets:"
+        );
+        let adoption = tables.query("reach_adoption", ADOPTION_SQL)?;
+        reach::write(
+            &assessment,
+            Some(&adoption),
+            ReachReport::Summary,
+            Format::Table,
+            None,
+        )?;
+    }
     if let Some(out) = &config.out {
         let written = write_all_reports(
             &mut tables,

@@ -18,6 +18,7 @@ mod fetch;
 mod fit;
 pub(crate) mod load;
 mod progress;
+mod reach;
 mod reconcile;
 mod rejects;
 mod report;

@@ -64,7 +64,7 @@ impl DayComparison {
 pub async fn reconcile(config: &ReconcileConfig, cancel: Cancel) -> Result<(), Error> {
     let mut tables = attempt_tables(&config.source, &config.rules)?;
     let graph = &config.graph;
-    let client = http::client(graph.timeout, config.ca_cert.as_deref()).map_err(Error::Usage)?;
+    let client = http::client(graph.timeout, graph.ca_cert.as_deref()).map_err(Error::Usage)?;
     let tokens = TokenSource::new(graph.auth.clone(), client.clone())
         .map_err(|err| Error::Fetch(FetchError::Auth(err)))?;
     let connection = Connection {

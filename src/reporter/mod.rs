@@ -7,6 +7,7 @@ pub mod html;
 pub mod params;
 pub mod queries;
 mod rendering;
+pub(crate) mod reach;
 pub mod sanitize;
 
 pub use rendering::Rendering;

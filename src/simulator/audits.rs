@@ -31,41 +31,7 @@ pub(super) async fn admit(
         tokio::time::sleep(shared.response_delay).await;
     }
 
-    let now = Instant::now();
-    let client_id = match shared.tokens.check(headers, now) {
-        TokenCheck::Valid { client_id } => client_id,
-        refused => {
-            shared.stats.update(|stats| stats.auth_failures += 1);
-            let message = match refused {
-                TokenCheck::Missing => "Access token is empty.",
-                TokenCheck::Unknown => "CompactToken parsing failed with error code: 80049217",
-                _ => "Access token has expired or is not yet valid.",
-            };
-            return Err(graph::invalid_token(message, ids));
-        }
-    };
-
-    if let Some(throttle) = &shared.throttle {
-        match throttle.admit(&client_id, now) {
-            Admission::Accepted { in_window } => shared.stats.update(|stats| {
-                stats.max_requests_in_window = stats.max_requests_in_window.max(in_window);
-            }),
-            Admission::Throttled { retry_after } => {
-                shared.stats.update(|stats| stats.throttled += 1);
-                let mut response = graph::error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "TooManyRequests",
-                    "Too many requests.",
-                    ids,
-                );
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, retry_after_value(retry_after));
-                return Err(response);
-            }
-        }
-    }
-    Ok(())
+    authorize(shared, headers, ids)
 }
 
 pub(super) async fn directory_audits(
@@ -130,6 +96,48 @@ async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Response {
         stats.records_served += page.records as u64;
     });
     ids.stamp(([(CONTENT_TYPE, GRAPH_JSON)], page.body).into_response())
+}
+
+/// The token (401) and throttle (429) stages every Graph request of the simulator goes through.
+pub(super) fn authorize(
+    shared: &Shared,
+    headers: &HeaderMap,
+    ids: &RequestIds,
+) -> Result<(), Response> {
+    let now = Instant::now();
+    let client_id = match shared.tokens.check(headers, now) {
+        TokenCheck::Valid { client_id } => client_id,
+        refused => {
+            shared.stats.update(|stats| stats.auth_failures += 1);
+            let message = match refused {
+                TokenCheck::Missing => "Access token is empty.",
+                TokenCheck::Unknown => "CompactToken parsing failed with error code: 80049217",
+                _ => "Access token has expired or is not yet valid.",
+            };
+            return Err(graph::invalid_token(message, ids));
+        }
+    };
+    if let Some(throttle) = &shared.throttle {
+        match throttle.admit(&client_id, now) {
+            Admission::Accepted { in_window } => shared.stats.update(|stats| {
+                stats.max_requests_in_window = stats.max_requests_in_window.max(in_window);
+            }),
+            Admission::Throttled { retry_after } => {
+                shared.stats.update(|stats| stats.throttled += 1);
+                let mut response = graph::error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    "Too many requests.",
+                    ids,
+                );
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, retry_after_value(retry_after));
+                return Err(response);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Retry-After` in seconds with millisecond digits (`0.734`), rounded up so a client that

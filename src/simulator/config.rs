@@ -6,6 +6,7 @@ use std::io;
 use std::time::Duration;
 
 use super::WorkspaceConfig;
+use super::fleet::{Fleet, IntuneBehaviour};
 
 /// Everything a [`Simulator`](super::Simulator) serves and how. `Default` is a well-behaved
 /// tenant with no records: set `records`, then only the misbehaviour a test is about.
@@ -50,6 +51,10 @@ pub struct SimulatorConfig {
     pub summary_page_days: usize,
     /// The Log Analytics workspace holding the same records.
     pub workspace: WorkspaceConfig,
+    /// The devices and Intune policies served (`None`: those endpoints answer 404).
+    pub fleet: Option<Fleet>,
+    /// How Intune answers.
+    pub intune: IntuneBehaviour,
 }
 
 /// At most `requests` directoryAudits requests per sliding `window` per client id. Graph's
@@ -104,6 +109,8 @@ impl Default for SimulatorConfig {
             summary_numbers_as_strings: false,
             summary_page_days: 7,
             workspace: WorkspaceConfig::default(),
+            fleet: None,
+            intune: IntuneBehaviour::default(),
         }
     }
 }
@@ -132,6 +139,11 @@ impl fmt::Debug for SimulatorConfig {
             )
             .field("summary_page_days", &self.summary_page_days)
             .field("workspace", &self.workspace)
+            .field(
+                "fleet",
+                &self.fleet.as_ref().map(|fleet| fleet.devices.len()),
+            )
+            .field("intune", &self.intune)
             .finish()
     }
 }

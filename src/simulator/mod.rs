@@ -18,7 +18,9 @@
 //! - `log_analytics`: the Logs query API: AuditLogs rows, `PartialError` beyond a row limit,
 //!   dynamic cells as JSON text, 429 and 403;
 //! - `graph`: Graph's error object and request-id headers; `random`: seeded and
-//!   unpredictable randomness; `stats`: what happened, for tests to check.
+//!   unpredictable randomness; `stats`: what happened, for tests to check;
+//! - `fleet`: a simulated Intune fleet with its truth, and `intune`: the device, managed device,
+//!   configuration, settings-catalog, status and report-action endpoints serving it.
 //!
 //! The client secret is never echoed, logged or counted; tokens cannot be guessed.
 //!
@@ -33,8 +35,10 @@ mod audits;
 mod background;
 mod config;
 mod faults;
+mod fleet;
 mod graph;
 mod log_analytics;
+mod intune;
 mod paging;
 mod query;
 mod random;
@@ -66,6 +70,7 @@ pub use background::{BackgroundSimulator, start_in_background};
 pub use config::{Fault, SimulatorConfig, Throttle};
 pub use sample::sample_records;
 pub use log_analytics::WorkspaceConfig;
+pub use fleet::{Expected, Fleet, FleetDevice, IntuneBehaviour};
 pub use stats::SimulatorStats;
 
 use faults::FaultPlan;
@@ -96,6 +101,8 @@ struct Shared {
     stats: StatsCell,
     workspace: WorkspaceConfig,
     audit_rows: Vec<log_analytics::AuditRow>,
+    fleet: Option<Fleet>,
+    intune: IntuneBehaviour,
 }
 
 /// A running simulator on the current tokio runtime. Dropping it stops the server too;
@@ -141,6 +148,8 @@ impl Simulator {
             stats: StatsCell::default(),
             workspace: config.workspace,
             audit_rows,
+            fleet: config.fleet,
+            intune: config.intune,
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token::token_endpoint))
@@ -156,6 +165,32 @@ impl Simulator {
             .route(
                 "/v1/workspaces/{workspace}/query",
                 post(log_analytics::query),
+            )
+            .route("/v1.0/devices", get(intune::get))
+            .route("/v1.0/deviceManagement/managedDevices", get(intune::get))
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations",
+                get(intune::get),
+            )
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations/{id}",
+                get(intune::get),
+            )
+            .route(
+                "/v1.0/deviceManagement/deviceConfigurations/{id}/deviceStatuses",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/configurationPolicies",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/configurationPolicies/{id}/settings",
+                get(intune::get),
+            )
+            .route(
+                "/beta/deviceManagement/reports/getConfigurationPolicyDevicesReport",
+                post(intune::report),
             )
             .fallback(not_found)
             .with_state(Arc::clone(&shared));

@@ -10,5 +10,6 @@ pub mod helpdesk;
 pub mod ip_history;
 pub mod network;
 pub mod pseudonym;
+pub mod reach;
 pub mod rules;
 pub mod window;

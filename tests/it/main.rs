@@ -18,6 +18,7 @@ mod inputs;
 mod outputs;
 mod privacy;
 mod raw_servers;
+mod reach;
 mod reports;
 mod rules;
 mod store;

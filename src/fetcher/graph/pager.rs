@@ -169,6 +169,13 @@ struct PageBody<'a> {
     next_link: Option<String>,
 }
 
+/// Whether a body is JSON.
+fn is_json(body: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<&RawValue>(body)
+        .map(drop)
+        .map_err(|err| err.to_string())
+}
+
 /// Whether a body is a Graph page.
 fn is_page(body: &[u8]) -> Result<(), String> {
     serde_json::from_slice::<PageBody<'_>>(body)
@@ -223,6 +230,64 @@ impl Pager {
             next: None,
             seen: HashSet::new(),
         }
+    }
+
+    /// A pager with no list of its own, for single requests through [`Pager::get_json`],
+    /// [`Pager::get_object`] and [`Pager::post_json`] under one limiter and one retry budget.
+    pub fn requests(connection: Connection) -> Pager {
+        Pager::of_queries(VecDeque::new(), connection)
+    }
+
+    /// The base URL every request goes to.
+    pub fn graph_url(&self) -> &Url {
+        &self.graph_url
+    }
+
+    /// GETs one list page (`{"value": [...], "@odata.nextLink"?}`); returns the body and the
+    /// next page's URL, checked as [`Pager::next_page`] checks it. A refusal comes back as
+    /// [`FetchError::Refused`] with Graph's status, for the caller to degrade.
+    pub async fn get_json(&mut self, url: &Url) -> Result<(Vec<u8>, Option<Url>), FetchError> {
+        let body = self.send(Method::GET, url, None, &is_page).await?;
+        let page: PageBody<'_> =
+            serde_json::from_slice(&body).expect("the requester returns checked pages only");
+        let next = match page.next_link.as_deref() {
+            Some(link) => Some(self.check_next_link(url, link)?),
+            None => None,
+        };
+        Ok((body, next))
+    }
+
+    /// GETs one object and returns its JSON.
+    pub async fn get_object(&mut self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        self.send(Method::GET, url, None, &is_json).await
+    }
+
+    /// POSTs `body` as JSON (a report action) and returns the JSON answer.
+    pub async fn post_json(
+        &mut self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> Result<Vec<u8>, FetchError> {
+        self.send(Method::POST, url, Some(body), &is_json).await
+    }
+
+    /// One request through the requester; refusals as Graph said them.
+    async fn send(
+        &mut self,
+        method: Method,
+        url: &Url,
+        json: Option<&serde_json::Value>,
+        check: &(dyn Fn(&[u8]) -> Result<(), String> + Sync),
+    ) -> Result<Vec<u8>, FetchError> {
+        let request = Request {
+            method,
+            url,
+            json,
+            check,
+            answer: "a Graph answer",
+            headers: &[],
+        };
+        self.requester.send(&request).await
     }
 
     pub fn stats(&self) -> &FetchStats {
