@@ -374,17 +374,4 @@ mod tests {
         assert_eq!(value[1]["channel"], "web\u{1b}[31m");
         assert_eq!(value[0]["attempts"], 3);
     }
-
-    #[test]
-    fn format_follows_the_file_extension() {
-        assert_eq!(
-            Format::from_extension(Path::new("x/report.CSV")),
-            Some(Format::Csv)
-        );
-        assert_eq!(
-            Format::from_extension(Path::new("report.parquet")),
-            Some(Format::Parquet)
-        );
-        assert_eq!(Format::from_extension(Path::new("report")), None);
-    }
 }

@@ -15,7 +15,7 @@ use url::Url;
 
 use super::auth::TokenSource;
 pub use super::requester::FetchStats;
-use super::requester::{Request, Requester};
+use super::requester::{Request, Requester, refusal};
 use super::retry::RetryPolicy;
 use super::throttle::RateLimit;
 use super::{Cancel, FetchError};
@@ -139,7 +139,8 @@ impl Pager {
                 check: &is_page,
                 answer: "a Graph page",
             })
-            .await?;
+            .await
+            .map_err(refusal)?;
         let page: PageBody<'_> =
             serde_json::from_slice(&body).expect("the requester returns checked pages only");
         if let Some(link) = page.next_link.as_deref() {

@@ -102,7 +102,9 @@ impl Requester {
         self.stats.records += records as u64;
     }
 
-    /// Sends `request` until it is answered with a usable body, retrying within the policy.
+    /// Sends `request` until it is answered with a usable body, retrying within the policy. A
+    /// refusal retrying cannot fix comes back as [`FetchError::Refused`] with the API's own
+    /// error, for the caller to judge (see [`refusal`]).
     pub async fn send(&mut self, request: &Request<'_>) -> Result<Vec<u8>, FetchError> {
         let mut attempt = 0u32;
         let mut renewals = 0u32;
@@ -128,7 +130,7 @@ impl Requester {
             };
             let (after, why) = match failure {
                 TryFailure::Network(why) => (None, why),
-                TryFailure::Verdict(Verdict::Fail(error)) => return Err(refusal(error)),
+                TryFailure::Verdict(Verdict::Fail(error)) => return Err(FetchError::Refused(error)),
                 TryFailure::Verdict(Verdict::RenewToken(error)) => {
                     self.renew(error, &mut renewals)?;
                     // A renewal is not a failed try.
@@ -340,11 +342,14 @@ fn without_token(body: &[u8], token: &[u8]) -> Vec<u8> {
     clean
 }
 
-/// A refusal that retrying cannot fix. 401 after a renewal and 403 are authorisation problems.
-fn refusal(error: GraphError) -> FetchError {
-    match error.status {
-        401 | 403 => FetchError::Auth(format!("Graph refused access: {error}; {AUTH_HINT}")),
-        _ => FetchError::Refused(error),
+/// A reader's view of a refusal: 401 after a renewal and 403 are authorisation problems, named
+/// with Graph's sign-in hints; anything else stays what the API said.
+pub fn refusal(error: FetchError) -> FetchError {
+    match error {
+        FetchError::Refused(error) if matches!(error.status, 401 | 403) => {
+            FetchError::Auth(format!("Graph refused access: {error}; {AUTH_HINT}"))
+        }
+        other => other,
     }
 }
 
