@@ -32,10 +32,12 @@ pub const TOLERANCE_SHARE: f64 = 0.10;
 
 /// Our counts per UTC day (completed self-service resets by their completing row's day,
 /// completed helpdesk resets by their row's day), and the days our data covers.
-const OURS: &str = "SELECT STRFTIME(completed_at, '%Y-%m-%d') AS day, \
+const OURS: &str = "SELECT completed_day, \
      COUNT(*) FILTER (WHERE kind = 'reset') AS self_service, \
      COUNT(*) FILTER (WHERE kind = 'admin') AS admin \
-     FROM attempts WHERE completed AND completed_at IS NOT NULL GROUP BY day";
+     FROM (SELECT STRFTIME(completed_at, '%Y-%m-%d') AS completed_day, kind FROM attempts \
+           WHERE completed AND completed_at IS NOT NULL) \
+     GROUP BY completed_day";
 const SPAN: &str = "SELECT STRFTIME(MIN(started), '%Y-%m-%d') AS first_day, \
      STRFTIME(MAX(COALESCE(ended, started)), '%Y-%m-%d') AS last_day FROM attempts";
 
@@ -142,7 +144,7 @@ fn our_days(
         source,
     };
     let counts = tables.query("our daily counts", OURS)?;
-    let days = dates(&counts, "day").map_err(table_error)?;
+    let days = dates(&counts, "completed_day").map_err(table_error)?;
     let number = |name: &str| -> PolarsResult<Vec<i64>> {
         Ok(counts
             .column(name)?

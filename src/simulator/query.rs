@@ -310,14 +310,11 @@ mod tests {
 
     /// Whether a record of this time and service (and no activity) passes.
     fn passes(filter: &Filter, time: Option<DateTime<Utc>>, service: Option<&str>) -> bool {
-        passes(
-            &filter,
-            Filtered {
-                time,
-                service,
-                activity: None,
-            },
-        )
+        filter.matches(Filtered {
+            time,
+            service,
+            activity: None,
+        })
     }
 
     #[test]

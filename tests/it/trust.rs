@@ -233,7 +233,7 @@ fn tool_resets_count_beside_portal_resets_and_echoes_count_once() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "audit.ndjson", &helpdesk_rows());
     let helpdesk = |extra: &[&str]| {
-        let mut args = vec!["report", "--input", &input, "--report", "helpdesk", "--by", "month", "--format", "csv", "--quiet"];
+        let mut args = vec!["report", "--input", input.as_str(), "--report", "helpdesk", "--by", "month", "--format", "csv", "--quiet"];
         args.extend(extra);
         let csv = run_ok(&args);
         let row = csv_rows(&csv).remove(0);
@@ -392,10 +392,11 @@ fn the_unknown_warning_names_the_share_its_values_and_the_fix() {
 
 /// `ssprlens reconcile` of the sample tenant against `sim`.
 fn reconcile(sim: &BackgroundSimulator, extra: &[&str]) -> (i32, String, String) {
+    let (url, input) = (sim.url(), sample("audit.ndjson"));
     let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
     command
-        .args(["reconcile", "--input", sample("audit.ndjson").to_str().unwrap()])
-        .args(["--graph-url", &sim.url(), "--authority-host", &sim.url(), "--throttle", "50/1s"])
+        .args(["reconcile", "--input", input.to_str().unwrap()])
+        .args(["--graph-url", url.as_str(), "--authority-host", url.as_str(), "--throttle", "50/1s"])
         .args(extra);
     sign_in_as_the_simulators_app(&mut command);
     outcome(command)
