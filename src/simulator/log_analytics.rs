@@ -162,7 +162,11 @@ fn audit_row(index: usize, record: &Value, tenant_id: &str) -> Option<AuditRow> 
 
 /// A `datetime` cell: 7 fractional digits.
 fn ticks(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    format!(
+        "{}.{:07}Z",
+        time.format("%Y-%m-%dT%H:%M:%S"),
+        time.timestamp_subsec_nanos() / 100
+    )
 }
 
 pub(super) async fn query(

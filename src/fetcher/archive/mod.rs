@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use azure_core::credentials::Secret;
 use chrono::{DateTime, Utc};
-use futures_core::Stream;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path as BlobPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt};

@@ -77,7 +77,11 @@ impl std::fmt::Display for Window {
 
 /// A time as KQL and `timespan` take it: UTC, 7 fractional digits.
 fn time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    format!(
+        "{}.{:07}Z",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.timestamp_subsec_nanos() / 100
+    )
 }
 
 /// A KQL string literal.
