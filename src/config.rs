@@ -647,25 +647,6 @@ impl FetchConfig {
         })
     }
 }
-        Ok(FetchConfig {
-            store,
-            graph_url,
-            auth,
-            services: services_arg(graph.service)?,
-            since,
-            until,
-            overlap,
-            page_size: graph.page_size,
-            throttle,
-            retry,
-            timeout,
-            ca_cert,
-            rejects: args.rejects,
-            log_analytics,
-            print_query,
-        })
-    }
-}
 
 /// A workspace id: a GUID, compared and kept in lowercase.
 fn workspace_id(text: &str) -> Result<String, Error> {
