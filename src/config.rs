@@ -617,8 +617,8 @@ impl FetchConfig {
                 method,
             )?,
             None => {
-                let graph_url = endpoint(&graph.connection.graph_url, "--graph-url")
-                    .map_err(Error::Usage)?;
+                let graph_url =
+                    endpoint(&graph.connection.graph_url, "--graph-url").map_err(Error::Usage)?;
                 GraphConnection::signing_in(
                     &graph.connection,
                     throttle,
@@ -705,15 +705,18 @@ impl ArchiveConfig {
         let access = match StorageAccess::from_environment() {
             Some(access) => access,
             None => StorageAccess::Credential(
-                auth_config(sign_in, crate::fetcher::archive::STORAGE_SCOPE.to_owned(), None).map_err(
-                    |err| match err {
-                        Error::Usage(text) => Error::Usage(format!(
-                            "{text}; a storage archive can also be read with an account key \
+                auth_config(
+                    sign_in,
+                    crate::fetcher::archive::STORAGE_SCOPE.to_owned(),
+                    None,
+                )
+                .map_err(|err| match err {
+                    Error::Usage(text) => Error::Usage(format!(
+                        "{text}; a storage archive can also be read with an account key \
                              (AZURE_STORAGE_ACCOUNT_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN)"
-                        )),
-                        other => other,
-                    },
-                )?,
+                    )),
+                    other => other,
+                })?,
             ),
         };
         Ok(Some(ArchiveConfig {

@@ -267,7 +267,8 @@ pub async fn demo(config: &DemoConfig, cancel: Cancel, progress: &Progress) -> R
         connection,
         Rendering::Table(Format::Table),
         None,
-    ).await;
+    )
+    .await;
     let reach_config = ReachConfig {
         connection: GraphConnection {
             graph_url: fetch_config.graph_url.clone(),

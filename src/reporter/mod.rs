@@ -6,8 +6,8 @@ pub mod frames;
 pub mod html;
 pub mod params;
 pub mod queries;
-mod rendering;
 pub(crate) mod reach;
+mod rendering;
 pub mod sanitize;
 
 pub use rendering::Rendering;

@@ -150,7 +150,12 @@ fn audit_row(index: usize, record: &Value, tenant_id: &str) -> Option<AuditRow> 
         Value::String(service.clone()),
         Value::String(text("result")),
         Value::String(reason),
-        dynamic(record.get("targetResources").cloned().unwrap_or(Value::Null)),
+        dynamic(
+            record
+                .get("targetResources")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
         Value::String(text("operationType")),
     ];
     Some(AuditRow {

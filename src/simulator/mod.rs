@@ -37,8 +37,8 @@ mod config;
 mod faults;
 mod fleet;
 mod graph;
-mod log_analytics;
 mod intune;
+mod log_analytics;
 mod paging;
 mod query;
 mod random;
@@ -68,9 +68,9 @@ use tokio::task::JoinHandle;
 #[cfg(feature = "test-support")]
 pub use background::{BackgroundSimulator, start_in_background};
 pub use config::{Fault, SimulatorConfig, Throttle};
-pub use sample::sample_records;
-pub use log_analytics::WorkspaceConfig;
 pub use fleet::{Expected, Fleet, FleetDevice, IntuneBehaviour};
+pub use log_analytics::WorkspaceConfig;
+pub use sample::sample_records;
 pub use stats::SimulatorStats;
 
 use faults::FaultPlan;

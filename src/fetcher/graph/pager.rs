@@ -319,7 +319,6 @@ impl Pager {
                 json: None,
                 check: &is_page,
                 answer: "a Graph page",
-<<<<<<< HEAD
                 headers: &[],
             };
             match self.requester.send(&request).await {
@@ -338,11 +337,6 @@ impl Pager {
                 Err(err) => return Err(refusal(err)),
             }
         };
-=======
-            })
-            .await
-            .map_err(refusal)?;
->>>>>>> house
         let page: PageBody<'_> =
             serde_json::from_slice(&body).expect("the requester returns checked pages only");
         if let Some(link) = page.next_link.as_deref() {

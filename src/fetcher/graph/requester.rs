@@ -154,7 +154,9 @@ impl Requester {
             };
             let (after, why) = match failure {
                 TryFailure::Network(why) => (None, why),
-                TryFailure::Verdict(Verdict::Fail(error)) => return Err(FetchError::Refused(error)),
+                TryFailure::Verdict(Verdict::Fail(error)) => {
+                    return Err(FetchError::Refused(error));
+                }
                 TryFailure::Verdict(Verdict::RenewToken(error)) => {
                     self.renew(error, &mut renewals)?;
                     // A renewal is not a failed try.
@@ -325,12 +327,8 @@ impl Requester {
             }))));
         }
         if !matches!(status, 200 | 204) {
-            let mut verdict = classify(
-                status,
-                retry_after.as_deref(),
-                request_id.as_deref(),
-                &body,
-            );
+            let mut verdict =
+                classify(status, retry_after.as_deref(), request_id.as_deref(), &body);
             if let Verdict::Fail(error) | Verdict::RenewToken(error) = &mut verdict {
                 error.request_id = error.request_id.take().or_else(|| correlation_id(&body));
             }
