@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::RejectLog;
-use super::report::attempt_parts;
+use crate::transformer::attempts::attempt_parts;
 use crate::config::ArchiveConfig;
 use crate::error::Error;
 use crate::fetcher::archive::{Archive, IdentityCredential, StorageAccess};

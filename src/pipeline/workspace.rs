@@ -13,10 +13,10 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 use super::fetch::{FetchOutcome, Progress};
-use super::report::attempt_parts;
+use crate::transformer::attempts::attempt_parts;
 use crate::config::{FIRST_WORKSPACE_DAYS, FetchConfig, Workspace};
 use crate::error::Error;
-use crate::fetcher::files;
+use crate::fetcher::record;
 use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::{Cancel, FetchError, http};
 use crate::fetcher::log_analytics::client::LogsClient;
@@ -134,7 +134,7 @@ pub async fn fetch_workspace(
         let mut batch = Vec::new();
         for (index, raw) in answer.rows.into_iter().enumerate() {
             let line = index as u64 + 1;
-            let record = match files::decode(&raw) {
+            let record = match record::decode(&raw) {
                 Ok(record) => record,
                 Err(reason) => {
                     rejects.reject(&place, line, &reason, &raw)?;

@@ -147,7 +147,7 @@ fn object_of(keys: &[String], cells: &[&RawValue]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetcher::files::decode;
+    use crate::fetcher::record::decode;
 
     #[test]
     fn cells_are_mapped_by_column_name_and_dynamic_text_decodes() {
