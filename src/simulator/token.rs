@@ -28,11 +28,12 @@ use sha2::{Digest, Sha256};
 use super::Shared;
 use super::random::SecretSource;
 
-/// The resource whose `/.default` scope the client must ask for: Microsoft Graph, by URI or
-/// by its well-known application id.
-const GRAPH_RESOURCES: [&str; 2] = [
+/// The resources whose `/.default` scope the client may ask for: Microsoft Graph, by URI or
+/// by its well-known application id, and the Log Analytics API.
+const GRAPH_RESOURCES: [&str; 3] = [
     "https://graph.microsoft.com",
     "00000003-0000-0000-c000-000000000000",
+    "https://api.loganalytics.io",
 ];
 
 /// The one app registration of the simulated tenant, and the tokens issued to it.
