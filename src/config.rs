@@ -397,43 +397,6 @@ fn services_arg(given: Vec<String>) -> Result<Vec<String>, Error> {
     Ok(services)
 }
 
-/// A Graph connection, validated: where Graph and the authority are, how to sign in, how long
-/// to keep trying.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    pub graph_url: Url,
-    pub auth: AuthConfig,
-    pub retry: RetryPolicy,
-    pub timeout: std::time::Duration,
-    pub ca_cert: Option<PathBuf>,
-}
-
-impl Connection {
-    pub fn from_args(args: &ConnectionArgs) -> Result<Self, Error> {
-        let graph_url = endpoint(&args.graph_url, "--graph-url").map_err(Error::Usage)?;
-        let auth = auth_config(args, &graph_url)?;
-        let retry = RetryPolicy {
-            budget: duration_arg(&args.retry_budget, "--retry-budget")?
-                .to_std()
-                .unwrap_or_default(),
-            ..RetryPolicy::default()
-        };
-        let timeout = duration_arg(&args.timeout, "--timeout")?
-            .to_std()
-            .unwrap_or_default();
-        if timeout.is_zero() {
-            return Err(Error::Usage("--timeout must be longer than zero".into()));
-        }
-        Ok(Connection {
-            graph_url,
-            auth,
-            retry,
-            timeout,
-            ca_cert: args.ca_cert.clone(),
-        })
-    }
-}
-
 /// How far back a store's first fetch reaches: Entra keeps audit logs 30 days at most.
 pub const FIRST_FETCH_DAYS: i64 = 30;
 /// How far back a workspace's first fetch reaches (workspaces keep 90 days by default).

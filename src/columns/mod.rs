@@ -12,7 +12,6 @@
 mod attempts;
 mod events;
 mod parts;
-#[cfg(any(test, feature = "fuzzing"))]
 mod readback;
 
 use std::collections::HashMap;
@@ -23,7 +22,6 @@ use polars::prelude::*;
 pub use attempts::{AttemptColumns, DecidedColumns, TakenColumns, attempt_columns, attempts_frame};
 pub use events::{VIEW_COLUMNS, events_frame, events_from_frame, for_each_view};
 pub use parts::{for_each_part, is_parts_table, part_keys, parts_frame, taken_columns};
-#[cfg(any(test, feature = "fuzzing"))]
 pub use readback::attempts_from_frame;
 
 pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {

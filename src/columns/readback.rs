@@ -1,5 +1,5 @@
-//! An `attempts` table read back into attempts, row by row: for the tests and fuzz checks that
-//! compare the loading routes attempt by attempt.
+//! An `attempts` table read back into attempts, row by row: for `calibrate`, which judges
+//! labelled attempts one by one, and for the tests that compare the loading routes.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;

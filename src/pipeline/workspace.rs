@@ -94,8 +94,6 @@ pub async fn fetch_workspace(
     )?;
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
     let mut outcome = FetchOutcome {
-        since,
-        until,
         stats: Default::default(),
         stored: 0,
         already_stored: 0,

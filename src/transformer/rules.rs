@@ -248,7 +248,6 @@ impl ChannelRules {
     }
 
     /// The channel of an attempt with this client type and user agent.
-    #[cfg(any(test, feature = "fuzzing"))]
     pub fn classify(&self, client_type: Option<&str>, user_agent: Option<&str>) -> &str {
         let rule = client_type
             .and_then(|text| self.first_match(text, |rule| &rule.client_type))

@@ -180,6 +180,7 @@ async fn report(
             let (Some(device), Some(code)) =
                 (owned_text(cell(device_at)), status_code(cell(status_at)))
             else {
+                *unreadable_rows += 1;
                 continue;
             };
             rows.entry(device.to_ascii_lowercase())
