@@ -10,9 +10,6 @@ use crate::transformer::reach::{Assessment, summary};
 /// The SQL of the weekly sign-in-screen resets (over the audit tables).
 pub const ADOPTION_SQL: &str = include_str!("../../queries/reach_adoption.sql");
 
-/// The reach reports, in the order `--all` writes them.
-pub const REACH_REPORTS: [&str; 3] = ["devices", "summary", "blockers"];
-
 fn texts<'a>(name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> Column {
     Column::new(name.into(), values.into_iter().collect::<Vec<_>>())
 }

@@ -243,6 +243,7 @@ impl ChannelRules {
     }
 
     /// How many rules there are.
+    #[cfg(test)]
     pub fn rule_count(&self) -> usize {
         self.rules.len()
     }
