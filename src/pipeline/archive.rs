@@ -17,7 +17,6 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::RejectLog;
-use crate::transformer::attempts::attempt_parts;
 use crate::config::ArchiveConfig;
 use crate::error::Error;
 use crate::fetcher::archive::{Archive, IdentityCredential, StorageAccess};
@@ -27,6 +26,7 @@ use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::http;
 use crate::fetcher::log_analytics::kql;
 use crate::store::{BlobSeen, State, Store, StoredRecord};
+use crate::transformer::attempts::attempt_parts;
 use crate::transformer::event::normalize;
 
 /// Records written to the store at a time.

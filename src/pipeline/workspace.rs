@@ -13,15 +13,15 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 use super::fetch::{FetchOutcome, Progress};
-use crate::transformer::attempts::attempt_parts;
 use crate::config::{FIRST_WORKSPACE_DAYS, FetchConfig, Workspace};
 use crate::error::Error;
-use crate::fetcher::record;
 use crate::fetcher::graph::auth::TokenSource;
 use crate::fetcher::graph::{Cancel, FetchError, http};
 use crate::fetcher::log_analytics::client::LogsClient;
 use crate::fetcher::log_analytics::kql::{self, SMALLEST_WINDOW, Window};
+use crate::fetcher::record;
 use crate::store::{State, Store, StoredRecord};
+use crate::transformer::attempts::attempt_parts;
 use crate::transformer::event::normalize;
 
 /// Where a fetch from a workspace starts, given the workspace's watermark.
