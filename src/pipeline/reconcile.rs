@@ -307,7 +307,11 @@ mod tests {
         assert!(compare(&ours, None, &microsoft).is_empty());
         let table = frame(&days).unwrap();
         assert_eq!(
-            table.get_column_names_str(),
+            table
+                .get_column_names()
+                .iter()
+                .map(|name| name.as_str())
+                .collect::<Vec<_>>(),
             [
                 "day",
                 "ours_self_service",
