@@ -88,7 +88,7 @@ pub async fn import_archives(
         for blob in blobs {
             outcome.blobs_listed += 1;
             let now = BlobSeen {
-                etag: blob.etag.clone(),
+                etag: blob.etag.as_deref().map(bare_etag),
                 size: blob.size,
             };
             if seen.blobs.get(&blob.name) == Some(&now) {
@@ -172,7 +172,7 @@ pub async fn import_archives(
             seen.blobs.insert(
                 blob.name,
                 BlobSeen {
-                    etag: read.etag,
+                    etag: read.etag.as_deref().map(bare_etag),
                     size: read.size,
                 },
             );
@@ -194,6 +194,15 @@ pub async fn import_archives(
         outcome.unselected
     );
     Ok(outcome)
+}
+
+/// An ETag without its quotes and weak marker: the Blob service's listing gives `0x8DC…`, its
+/// answer to a read `"0x8DC…"`.
+fn bare_etag(etag: &str) -> String {
+    etag.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .to_owned()
 }
 
 /// Writes the records read so far, then remembers the blobs they came from.

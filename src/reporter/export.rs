@@ -360,8 +360,13 @@ mod tests {
         );
         assert!(!md.contains('\u{1b}'));
         assert!(md.contains("=cmd\\|"));
+        // Rates read as percentages for people.
+        assert!(md.contains("| 50.0 % |"), "{md}");
         let table = table(&sample(), None).unwrap();
-        assert!(!table.contains('\u{1b}') && table.contains("0.5"));
+        assert!(
+            !table.contains('\u{1b}') && table.contains("50.0 %"),
+            "{table}"
+        );
     }
 
     #[test]

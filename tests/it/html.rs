@@ -139,7 +139,8 @@ fn the_html_report_renders_in_chromium_with_its_charts_and_numbers() {
     );
     for (name, color) in [
         ("login_screen blue", [0x00, 0x72, 0xB2]),
-        ("web orange", [0xE6, 0x9F, 0x00]),
+        ("web green", [0x00, 0x9E, 0x73]),
+        ("admin vermillion", [0xD5, 0x5E, 0x00]),
     ] {
         let near = rgb
             .iter()

@@ -22,4 +22,5 @@ mod reach;
 mod reports;
 mod rules;
 mod store;
+mod trust;
 mod truth;

@@ -167,7 +167,7 @@ fn shell_completions_and_the_manual_page_come_from_the_command_line_definition()
         let script = run_ok(&["completions", shell]);
         assert!(script.contains(marker), "{shell}: {script}");
         // Every subcommand and a nested option can be completed.
-        for word in ["report", "fetch", "import", "demo", "--rollout-date"] {
+        for word in ["report", "fetch", "import", "demo", "rollout-date"] {
             assert!(script.contains(word), "{shell} completes no `{word}`");
         }
     }

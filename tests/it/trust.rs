@@ -45,7 +45,9 @@ fn row(
     client_type: Option<&str>,
 ) -> String {
     let initiated_by = match by {
-        By::User(upn) => json!({"user": {"userPrincipalName": upn, "ipAddress": "198.51.100.7"}, "app": null}),
+        By::User(upn) => {
+            json!({"user": {"userPrincipalName": upn, "ipAddress": "198.51.100.7"}, "app": null})
+        }
         By::App(name) => json!({"user": null, "app": {"displayName": name}}),
     };
     let details: Vec<Value> = client_type
@@ -70,7 +72,13 @@ fn write(dir: &Path, name: &str, lines: &[String]) -> String {
 }
 
 /// A self-service reset: a start row and, if `completed`, a success flow row a minute later.
-fn self_service(id: &str, user: &str, time: &str, client_type: Option<&str>, completed: bool) -> Vec<String> {
+fn self_service(
+    id: &str,
+    user: &str,
+    time: &str,
+    client_type: Option<&str>,
+    completed: bool,
+) -> Vec<String> {
     let mut rows = vec![row(
         &format!("{id}-1"),
         id,
@@ -136,8 +144,10 @@ fn a_repeated_service_option_replaces_the_list() {
         "csv",
         "--quiet",
     ]);
-    let services: std::collections::BTreeSet<String> =
-        csv_rows(&events).into_iter().map(|row| row["service"].clone()).collect();
+    let services: std::collections::BTreeSet<String> = csv_rows(&events)
+        .into_iter()
+        .map(|row| row["service"].clone())
+        .collect();
     assert_eq!(
         services.into_iter().collect::<Vec<_>>(),
         [AUTH_METHODS, CORE],
@@ -149,28 +159,106 @@ fn a_repeated_service_option_replaces_the_list() {
 fn the_activities_report_counts_every_service_activity_and_result() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = self_service("a", "ann@x", "2026-10-05T08:00:00Z", Some("Logon"), true);
-    lines.extend(self_service("b", "bob@x", "2026-10-06T09:00:00Z", None, false));
-    lines.push(row("c-1", "c", "2026-10-06T10:00:00Z", (AUTH_METHODS, "user started password reset"), ("success", ""), "cy@x", By::User("cy@x"), None));
-    lines.push(row("d-1", "d", "2026-10-07T11:00:00Z", (AUTH_METHODS, "User passkey recovery"), ("failure", "x"), "cy@x", By::User("cy@x"), None));
-    lines.push(row("d-2", "d", "2026-10-07T11:05:00Z", (AUTH_METHODS, "User passkey recovery"), ("failure", "x"), "cy@x", By::User("cy@x"), None));
+    lines.extend(self_service(
+        "b",
+        "bob@x",
+        "2026-10-06T09:00:00Z",
+        None,
+        false,
+    ));
+    lines.push(row(
+        "c-1",
+        "c",
+        "2026-10-06T10:00:00Z",
+        (AUTH_METHODS, "user started password reset"),
+        ("success", ""),
+        "cy@x",
+        By::User("cy@x"),
+        None,
+    ));
+    lines.push(row(
+        "d-1",
+        "d",
+        "2026-10-07T11:00:00Z",
+        (AUTH_METHODS, "User passkey recovery"),
+        ("failure", "x"),
+        "cy@x",
+        By::User("cy@x"),
+        None,
+    ));
+    lines.push(row(
+        "d-2",
+        "d",
+        "2026-10-07T11:05:00Z",
+        (AUTH_METHODS, "User passkey recovery"),
+        ("failure", "x"),
+        "cy@x",
+        By::User("cy@x"),
+        None,
+    ));
     // A copy of a-1: one row.
     lines.push(lines[0].clone());
     let input = write(dir.path(), "audit.ndjson", &lines);
-    let csv = run_ok(&["report", "--input", &input, "--report", "activities", "--format", "csv", "--quiet"]);
+    let csv = run_ok(&[
+        "report",
+        "--input",
+        &input,
+        "--report",
+        "activities",
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
     let rows: Vec<Vec<String>> = csv_rows(&csv)
         .into_iter()
         .map(|row| {
-            ["service", "activity", "result", "rows", "correlation_ids", "first", "last", "interpreted"]
-                .iter()
-                .map(|column| row[*column].clone())
-                .collect()
+            [
+                "service",
+                "activity",
+                "result",
+                "rows",
+                "correlation_ids",
+                "first",
+                "last",
+                "interpreted",
+            ]
+            .iter()
+            .map(|column| row[*column].clone())
+            .collect()
         })
         .collect();
     let want: Vec<Vec<&str>> = vec![
         // a-1, a-2, b-1: three flow rows of two attempts.
-        vec![SSPR, FLOW, "success", "3", "2", "2026-10-05T08:00:00Z", "2026-10-06T09:00:00Z", "true"],
-        vec![AUTH_METHODS, "User passkey recovery", "failure", "2", "1", "2026-10-07T11:00:00Z", "2026-10-07T11:05:00Z", "false"],
-        vec![AUTH_METHODS, "user started password reset", "success", "1", "1", "2026-10-06T10:00:00Z", "2026-10-06T10:00:00Z", "true"],
+        vec![
+            SSPR,
+            FLOW,
+            "success",
+            "3",
+            "2",
+            "2026-10-05T08:00:00Z",
+            "2026-10-06T09:00:00Z",
+            "true",
+        ],
+        vec![
+            AUTH_METHODS,
+            "User passkey recovery",
+            "failure",
+            "2",
+            "1",
+            "2026-10-07T11:00:00Z",
+            "2026-10-07T11:05:00Z",
+            "false",
+        ],
+        vec![
+            AUTH_METHODS,
+            "user started password reset",
+            "success",
+            "1",
+            "1",
+            "2026-10-06T10:00:00Z",
+            "2026-10-06T10:00:00Z",
+            "true",
+        ],
     ];
     assert_eq!(rows, want, "{csv}");
 }
@@ -179,14 +267,25 @@ fn the_activities_report_counts_every_service_activity_and_result() {
 fn the_activities_report_of_the_sample_counts_what_its_records_hold() {
     // Counted with plain code from the sample's records, each id once.
     let mut seen = std::collections::HashSet::new();
-    let mut want: BTreeMap<(String, String, String), (u64, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    let mut want: BTreeMap<(String, String, String), (u64, std::collections::BTreeSet<String>)> =
+        BTreeMap::new();
     for record in sample_records() {
         if !seen.insert(record["id"].as_str().unwrap().to_owned()) {
             continue;
         }
-        let text = |name: &str| record[name].as_str().filter(|t| !t.trim().is_empty()).unwrap_or("none").to_owned();
+        let text = |name: &str| {
+            record[name]
+                .as_str()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or("none")
+                .to_owned()
+        };
         let entry = want
-            .entry((text("loggedByService"), text("activityDisplayName"), text("result")))
+            .entry((
+                text("loggedByService"),
+                text("activityDisplayName"),
+                text("result"),
+            ))
             .or_default();
         entry.0 += 1;
         if let Some(corr) = record["correlationId"].as_str() {
@@ -194,37 +293,125 @@ fn the_activities_report_of_the_sample_counts_what_its_records_hold() {
         }
     }
     let csv = run_ok(&[
-        "report", "--input", sample("audit.ndjson").to_str().unwrap(), "--report", "activities", "--format", "csv", "--quiet",
+        "report",
+        "--input",
+        sample("audit.ndjson").to_str().unwrap(),
+        "--report",
+        "activities",
+        "--format",
+        "csv",
+        "--quiet",
     ]);
     let got: BTreeMap<(String, String, String), (u64, u64)> = csv_rows(&csv)
         .into_iter()
         .map(|row| {
             (
-                (row["service"].clone(), row["activity"].clone(), row["result"].clone()),
-                (row["rows"].parse().unwrap(), row["correlation_ids"].parse().unwrap()),
+                (
+                    row["service"].clone(),
+                    row["activity"].clone(),
+                    row["result"].clone(),
+                ),
+                (
+                    row["rows"].parse().unwrap(),
+                    row["correlation_ids"].parse().unwrap(),
+                ),
             )
         })
         .collect();
-    let want: BTreeMap<(String, String, String), (u64, u64)> =
-        want.into_iter().map(|(key, (rows, ids))| (key, (rows, ids.len() as u64))).collect();
+    let want: BTreeMap<(String, String, String), (u64, u64)> = want
+        .into_iter()
+        .map(|(key, (rows, ids))| (key, (rows, ids.len() as u64)))
+        .collect();
     assert_eq!(got, want);
 }
 
 /// Helpdesk rows around Ann's portal reset at 09:00 on 2026-10-05 (hand-counted in the test).
 fn helpdesk_rows() -> Vec<String> {
     vec![
-        row("p1", "p1", "2026-10-05T09:00:00Z", (SSPR, PORTAL), ("success", ""), "ann@x", By::User("admin@x"), None),
+        row(
+            "p1",
+            "p1",
+            "2026-10-05T09:00:00Z",
+            (SSPR, PORTAL),
+            ("success", ""),
+            "ann@x",
+            By::User("admin@x"),
+            None,
+        ),
         // Its echo, three minutes later, another correlation id: not another reset.
-        row("e1", "e1", "2026-10-05T09:03:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "ANN@x", By::User("admin@x"), None),
+        row(
+            "e1",
+            "e1",
+            "2026-10-05T09:03:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "ANN@x",
+            By::User("admin@x"),
+            None,
+        ),
         // A helpdesk tool's resets: an app's, and a helpdesk user's twenty minutes after the portal's.
-        row("t1", "t1", "2026-10-05T10:00:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "bob@x", By::App("Contoso Helpdesk Tool"), None),
-        row("t2", "t2", "2026-10-05T09:20:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "ann@x", By::User("helpdesk@x"), None),
+        row(
+            "t1",
+            "t1",
+            "2026-10-05T10:00:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "bob@x",
+            By::App("Contoso Helpdesk Tool"),
+            None,
+        ),
+        row(
+            "t2",
+            "t2",
+            "2026-10-05T09:20:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "ann@x",
+            By::User("helpdesk@x"),
+            None,
+        ),
         // A failed tool reset: an attempt, not completed.
-        row("t3", "t3", "2026-10-05T11:00:00Z", (CORE, DIRECTORY_RESET), ("failure", ""), "dan@x", By::App("Contoso Helpdesk Tool"), None),
+        row(
+            "t3",
+            "t3",
+            "2026-10-05T11:00:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("failure", ""),
+            "dan@x",
+            By::App("Contoso Helpdesk Tool"),
+            None,
+        ),
         // The reset service's own rows: side effects of self-service resets.
-        row("s1", "s1", "2026-10-05T12:00:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "cy@x", By::User("fim_password_service@support.onmicrosoft.com"), None),
-        row("s2", "s2", "2026-10-05T12:00:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "cy@x", By::App("Microsoft password reset service"), None),
-        row("s3", "s3", "2026-10-05T12:00:00Z", (CORE, DIRECTORY_RESET), ("success", ""), "cy@x", By::User("Sync_DC01_abc@x"), None),
+        row(
+            "s1",
+            "s1",
+            "2026-10-05T12:00:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "cy@x",
+            By::User("fim_password_service@support.onmicrosoft.com"),
+            None,
+        ),
+        row(
+            "s2",
+            "s2",
+            "2026-10-05T12:00:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "cy@x",
+            By::App("Microsoft password reset service"),
+            None,
+        ),
+        row(
+            "s3",
+            "s3",
+            "2026-10-05T12:00:00Z",
+            (CORE, DIRECTORY_RESET),
+            ("success", ""),
+            "cy@x",
+            By::User("Sync_DC01_abc@x"),
+            None,
+        ),
     ]
 }
 
@@ -233,17 +420,41 @@ fn tool_resets_count_beside_portal_resets_and_echoes_count_once() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "audit.ndjson", &helpdesk_rows());
     let helpdesk = |extra: &[&str]| {
-        let mut args = vec!["report", "--input", input.as_str(), "--report", "helpdesk", "--by", "month", "--format", "csv", "--quiet"];
+        let mut args = vec![
+            "report",
+            "--input",
+            input.as_str(),
+            "--report",
+            "helpdesk",
+            "--by",
+            "month",
+            "--format",
+            "csv",
+            "--quiet",
+        ];
         args.extend(extra);
         let csv = run_ok(&args);
         let row = csv_rows(&csv).remove(0);
-        ["admin_resets", "admin_resets_portal", "admin_resets_other_tools"].map(|column| row[column].clone())
+        [
+            "admin_resets",
+            "admin_resets_portal",
+            "admin_resets_other_tools",
+        ]
+        .map(|column| row[column].clone())
     };
     // p1; t1 and t2 (t3 failed); e1 echoes p1; s1..s3 are the service's.
     assert_eq!(helpdesk(&[]), ["3", "1", "2"]);
-    let channels = csv_rows(&run_ok(&["report", "--input", &input, "--format", "csv", "--quiet"]));
-    let admin = channels.iter().find(|row| row["channel"] == "admin").unwrap();
-    assert_eq!((admin["attempts"].as_str(), admin["completed"].as_str()), ("4", "3"));
+    let channels = csv_rows(&run_ok(&[
+        "report", "--input", &input, "--format", "csv", "--quiet",
+    ]));
+    let admin = channels
+        .iter()
+        .find(|row| row["channel"] == "admin")
+        .unwrap();
+    assert_eq!(
+        (admin["attempts"].as_str(), admin["completed"].as_str()),
+        ("4", "3")
+    );
     // A [reset_service] section replaces the list: now the tool's app is the service, and
     // `fim_password_service@` and `Sync_` are not.
     let rules = dir.path().join("rules.toml");
@@ -253,7 +464,10 @@ fn tool_resets_count_beside_portal_resets_and_echoes_count_once() {
     )
     .unwrap();
     // p1; t2, s1, s3 (s2's app is no longer the service either).
-    assert_eq!(helpdesk(&["--channels", rules.to_str().unwrap()]), ["5", "1", "4"]);
+    assert_eq!(
+        helpdesk(&["--channels", rules.to_str().unwrap()]),
+        ["5", "1", "4"]
+    );
 }
 
 #[test]
@@ -264,13 +478,35 @@ fn the_same_rows_make_the_same_helpdesk_resets_from_the_store() {
     // Two imports: the portal reset and its echo land in different batches.
     for (name, part) in [("one.ndjson", &lines[..1]), ("two.ndjson", &lines[1..])] {
         let input = write(dir.path(), name, part);
-        let (code, _, stderr) = run(&["import", "--store", store.to_str().unwrap(), "--input", &input]);
+        let (code, _, stderr) = run(&[
+            "import",
+            "--store",
+            store.to_str().unwrap(),
+            "--input",
+            &input,
+        ]);
         assert_eq!(code, 0, "{stderr}");
     }
-    let csv = run_ok(&["report", "--store", store.to_str().unwrap(), "--report", "helpdesk", "--by", "month", "--format", "csv", "--quiet"]);
+    let csv = run_ok(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--report",
+        "helpdesk",
+        "--by",
+        "month",
+        "--format",
+        "csv",
+        "--quiet",
+    ]);
     let row = csv_rows(&csv).remove(0);
     assert_eq!(
-        ["admin_resets", "admin_resets_portal", "admin_resets_other_tools"].map(|column| row[column].as_str()),
+        [
+            "admin_resets",
+            "admin_resets_portal",
+            "admin_resets_other_tools"
+        ]
+        .map(|column| row[column].as_str()),
         ["3", "1", "2"]
     );
 }
@@ -287,8 +523,20 @@ const TEST_USER: &str = "test.user@contoso.example";
 /// `HostedUI_Reset`, `Mystery`, `SameUI` and none are unknown: 12 of 13.
 fn calibration_rows() -> Vec<String> {
     let mut lines = Vec::new();
-    lines.extend(self_service("login", TEST_USER, "2026-10-05T09:00:00Z", Some("LockUI_Reset"), true));
-    lines.extend(self_service("web", TEST_USER, "2026-10-05T14:00:00Z", Some("HostedUI_Reset"), true));
+    lines.extend(self_service(
+        "login",
+        TEST_USER,
+        "2026-10-05T09:00:00Z",
+        Some("LockUI_Reset"),
+        true,
+    ));
+    lines.extend(self_service(
+        "web",
+        TEST_USER,
+        "2026-10-05T14:00:00Z",
+        Some("HostedUI_Reset"),
+        true,
+    ));
     let others = [
         ("o1", Some("LockUI_Reset")),
         ("o2", Some("LockUI_Reset")),
@@ -302,10 +550,28 @@ fn calibration_rows() -> Vec<String> {
     ];
     for (n, (id, client_type)) in others.into_iter().enumerate() {
         let time = format!("2026-10-06T{:02}:00:00Z", 8 + n);
-        lines.extend(self_service(id, &format!("{id}@contoso.example"), &time, client_type, n % 2 == 0));
+        lines.extend(self_service(
+            id,
+            &format!("{id}@contoso.example"),
+            &time,
+            client_type,
+            n % 2 == 0,
+        ));
     }
-    lines.extend(self_service("same1", "second@contoso.example", "2026-10-07T09:00:00Z", Some("SameUI"), true));
-    lines.extend(self_service("same2", "second@contoso.example", "2026-10-07T14:00:00Z", Some("SameUI"), true));
+    lines.extend(self_service(
+        "same1",
+        "second@contoso.example",
+        "2026-10-07T09:00:00Z",
+        Some("SameUI"),
+        true,
+    ));
+    lines.extend(self_service(
+        "same2",
+        "second@contoso.example",
+        "2026-10-07T14:00:00Z",
+        Some("SameUI"),
+        true,
+    ));
     lines
 }
 
@@ -316,25 +582,60 @@ fn calibrate_learns_the_labelled_values_and_counts_every_attempt_with_them() {
     let rules = dir.path().join("rules.toml");
     let rules_path = rules.to_str().unwrap();
     let stdout = run_ok(&[
-        "calibrate", "--input", &input, "--user", "Test.User@Contoso.example",
+        "calibrate",
+        "--input",
+        &input,
+        "--user",
+        "Test.User@Contoso.example",
         // Seven minutes after the sign-in-screen reset began; the web reset in the short form.
-        "--login-screen", "2026-10-05T09:07:00Z", "--web", "2026-10-05T13:50", "--out", rules_path,
+        "--login-screen",
+        "2026-10-05T09:07:00Z",
+        "--web",
+        "2026-10-05T13:50",
+        "--out",
+        rules_path,
     ]);
     // Shares of the 13 self-service attempts: login_screen = 4 LockUI_Reset + 1 Logon, web =
     // 3 HostedUI_Reset, unknown = 2 Mystery + 1 none + 2 SameUI.
-    for line in ["login_screen            5   38.5 %", "web                     3   23.1 %", "unknown                 5   38.5 %"] {
+    for line in [
+        "login_screen            5   38.5 %",
+        "web                     3   23.1 %",
+        "unknown                 5   38.5 %",
+    ] {
         assert!(stdout.contains(line), "{line}\n{stdout}");
     }
-    for line in ["       2  `Mystery`", "       2  `SameUI`", "       1  none"] {
+    for line in [
+        "       2  `Mystery`",
+        "       2  `SameUI`",
+        "       1  none",
+    ] {
         assert!(stdout.contains(line), "{line}\n{stdout}");
     }
     let text = std::fs::read_to_string(&rules).unwrap();
-    assert!(text.contains("attempt login begun 2026-10-05T09:00:00Z"), "{text}");
-    assert!(text.contains("attempt web begun 2026-10-05T14:00:00Z"), "{text}");
+    assert!(
+        text.contains("attempt login begun 2026-10-05T09:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("attempt web begun 2026-10-05T14:00:00Z"),
+        "{text}"
+    );
     // The file works as --channels: every attempt with the learnt values is in its channel.
-    let channels = csv_rows(&run_ok(&["report", "--input", &input, "--channels", rules_path, "--format", "csv", "--quiet"]));
+    let channels = csv_rows(&run_ok(&[
+        "report",
+        "--input",
+        &input,
+        "--channels",
+        rules_path,
+        "--format",
+        "csv",
+        "--quiet",
+    ]));
     let count = |channel: &str| {
-        let row = channels.iter().find(|row| row["channel"] == channel).unwrap();
+        let row = channels
+            .iter()
+            .find(|row| row["channel"] == channel)
+            .unwrap();
         (row["attempts"].clone(), row["completed"].clone())
     };
     // Completed: the test user's two, others every second (o1, o3, o5, o7, o9), SameUI's two.
@@ -343,11 +644,22 @@ fn calibrate_learns_the_labelled_values_and_counts_every_attempt_with_them() {
     assert_eq!(count("unknown"), ("5".into(), "3".into())); // o7, same1, same2 completed
     // Without --out the rules file goes to standard output, the summary to standard error.
     let (code, stdout, stderr) = run(&[
-        "calibrate", "--input", &input, "--user", TEST_USER, "--login-screen", "2026-10-05T09:00", "--web", "2026-10-05T14:00",
+        "calibrate",
+        "--input",
+        &input,
+        "--user",
+        TEST_USER,
+        "--login-screen",
+        "2026-10-05T09:00",
+        "--web",
+        "2026-10-05T14:00",
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, text);
-    assert!(stderr.contains("Self-service reset attempts under these rules (13"), "{stderr}");
+    assert!(
+        stderr.contains("Self-service reset attempts under these rules (13"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -356,34 +668,78 @@ fn calibrate_refuses_contradictions_and_labels_without_an_attempt() {
     let input = write(dir.path(), "audit.ndjson", &calibration_rows());
     let out = dir.path().join("rules.toml");
     let (code, _, stderr) = run(&[
-        "calibrate", "--input", &input, "--user", "second@contoso.example", "--login-screen", "2026-10-07T09:00",
-        "--web", "2026-10-07T14:00", "--out", out.to_str().unwrap(),
+        "calibrate",
+        "--input",
+        &input,
+        "--user",
+        "second@contoso.example",
+        "--login-screen",
+        "2026-10-07T09:00",
+        "--web",
+        "2026-10-07T14:00",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("refusing to write rules that contradict the labels"), "{stderr}");
-    assert!(stderr.contains("would land in `login_screen`, not `web`"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to write rules that contradict the labels"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("would land in `login_screen`, not `web`"),
+        "{stderr}"
+    );
     assert!(!out.exists());
     // 40 minutes from any of the test user's attempts: the error lists that day's.
     let (code, _, stderr) = run(&[
-        "calibrate", "--input", &input, "--user", TEST_USER, "--login-screen", "2026-10-05T09:41",
+        "calibrate",
+        "--input",
+        &input,
+        "--user",
+        TEST_USER,
+        "--login-screen",
+        "2026-10-05T09:41",
     ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("no reset attempt of test.user@contoso.example began within 30 minutes"), "{stderr}");
-    assert!(stderr.contains("2026-10-05T09:00:00Z  client type `LockUI_Reset`  user agent none  (login)"), "{stderr}");
-    assert!(stderr.contains("2026-10-05T14:00:00Z  client type `HostedUI_Reset`  user agent none  (web)"), "{stderr}");
+    assert!(
+        stderr.contains("no reset attempt of test.user@contoso.example began within 30 minutes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("2026-10-05T09:00:00Z  client type `LockUI_Reset`  user agent none  (login)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("2026-10-05T14:00:00Z  client type `HostedUI_Reset`  user agent none  (web)"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn the_unknown_warning_names_the_share_its_values_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "audit.ndjson", &calibration_rows());
-    let (code, stdout, stderr) = run(&["report", "--input", &input, "--report", "summary", "--format", "csv"]);
+    let (code, stdout, stderr) = run(&[
+        "report", "--input", &input, "--report", "summary", "--format", "csv",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     // 12 of 13 unknown under the built-in rules; most frequent LockUI_Reset (4), HostedUI_Reset (3), then SameUI and Mystery (2 each, by name).
-    assert!(stderr.contains("92.3 % of self-service reset attempts (12 of 13) land in channel `unknown`"), "{stderr}");
-    assert!(stderr.contains("`LockUI_Reset` (4), `HostedUI_Reset` (3), `Mystery` (2)"), "{stderr}");
+    assert!(
+        stderr
+            .contains("92.3 % of self-service reset attempts (12 of 13) land in channel `unknown`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`LockUI_Reset` (4), `HostedUI_Reset` (3), `Mystery` (2)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("ssprlens calibrate"), "{stderr}");
-    let unknown_share = csv_rows(&stdout).into_iter().find(|row| row["metric"] == "unknown_share").unwrap();
+    let unknown_share = csv_rows(&stdout)
+        .into_iter()
+        .find(|row| row["metric"] == "unknown_share")
+        .unwrap();
     assert!((unknown_share["value"].parse::<f64>().unwrap() - 12.0 / 13.0).abs() < 1e-12);
     let (code, _, stderr) = run(&["report", "--input", &input, "--unknown-warning", "0.95"]);
     assert_eq!(code, 0, "{stderr}");
@@ -396,7 +752,14 @@ fn reconcile(sim: &BackgroundSimulator, extra: &[&str]) -> (i32, String, String)
     let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
     command
         .args(["reconcile", "--input", input.to_str().unwrap()])
-        .args(["--graph-url", url.as_str(), "--authority-host", url.as_str(), "--throttle", "50/1s"])
+        .args([
+            "--graph-url",
+            url.as_str(),
+            "--authority-host",
+            url.as_str(),
+            "--throttle",
+            "50/1s",
+        ])
         .args(extra);
     sign_in_as_the_simulators_app(&mut command);
     outcome(command)
@@ -417,30 +780,49 @@ fn reconcile_marks_exactly_the_day_microsoft_disagrees_on() {
     assert!(rows.len() > 30, "{stdout}");
     for row in &rows {
         let disagreeing = row["day"] == "2026-10-14";
-        assert_eq!(row["status"], if disagreeing { "check" } else { "ok" }, "{row:?}");
-        assert_eq!(row["ours_self_service"], row["microsoft_self_service"], "{row:?}");
+        assert_eq!(
+            row["status"],
+            if disagreeing { "check" } else { "ok" },
+            "{row:?}"
+        );
+        assert_eq!(
+            row["ours_self_service"], row["microsoft_self_service"],
+            "{row:?}"
+        );
         if !disagreeing {
             assert_eq!(row["ours_admin"], row["microsoft_admin"], "{row:?}");
         }
     }
     assert!(stderr.contains("1 of "), "{stderr}");
     // The completed self-service resets over all days are the generator's.
-    let completed: u64 = rows.iter().map(|row| row["ours_self_service"].parse::<u64>().unwrap()).sum();
+    let completed: u64 = rows
+        .iter()
+        .map(|row| row["ours_self_service"].parse::<u64>().unwrap())
+        .sum();
     let truth = super::truth::attempts();
-    let want = truth.iter().filter(|a| a.kind == "reset" && a.completed).count() as u64;
+    let want = truth
+        .iter()
+        .filter(|a| a.kind == "reset" && a.completed)
+        .count() as u64;
     assert_eq!(completed, want);
     let (code, _, stderr) = reconcile(&sim, &["--strict", "--format", "json"]);
     assert_eq!(code, 4, "{stderr}");
     let (code, stdout, _) = reconcile(&sim, &["--format", "markdown"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("| 2026-10-14 |") && stdout.contains("1 of "), "{stdout}");
+    assert!(
+        stdout.contains("| 2026-10-14 |") && stdout.contains("1 of "),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn demo_shows_the_trust_checks() {
     let (code, stdout, stderr) = run(&["demo"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("Our daily counts beside Microsoft's"), "{stdout}");
+    assert!(
+        stdout.contains("Our daily counts beside Microsoft's"),
+        "{stdout}"
+    );
     assert!(stdout.contains("check"), "{stdout}");
     assert!(stderr.contains("land in channel `unknown`"), "{stderr}");
 }
@@ -453,7 +835,9 @@ fn the_sample_has_rows_of_every_new_kind() {
     let has = |service: &str, activity: &str| {
         records.iter().any(|r| {
             r["loggedByService"] == service
-                && r["activityDisplayName"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(activity))
+                && r["activityDisplayName"]
+                    .as_str()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(activity))
         })
     };
     assert!(has(AUTH_METHODS, "User started password reset"));
