@@ -21,7 +21,6 @@ const SSPR: &str = "Self-service Password Management";
 const AUTH_METHODS: &str = "Authentication Methods";
 const CORE: &str = "Core Directory";
 const FLOW: &str = "Self-service password reset flow activity progress";
-const RESET: &str = "Reset password (self-service)";
 const PORTAL: &str = "Reset password (by admin)";
 const DIRECTORY_RESET: &str = "Reset user password";
 
@@ -650,9 +649,9 @@ fn calibrate_learns_the_labelled_values_and_counts_every_attempt_with_them() {
         "--user",
         TEST_USER,
         "--login-screen",
-        "2026-10-05T09:00",
+        "2026-10-05T09:07:00Z",
         "--web",
-        "2026-10-05T14:00",
+        "2026-10-05T13:50",
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, text);
