@@ -22,7 +22,6 @@ use crate::fetcher::graph::retry::RetryPolicy;
 use crate::fetcher::graph::throttle::RateLimit;
 use crate::fetcher::log_analytics::{LOG_ANALYTICS_RATE, logs_scope};
 use crate::reporter::Rendering;
-use crate::reporter::export::Format;
 use crate::reporter::params::{
     Assumption, Costs, DEFAULT_COST_HELPDESK, DEFAULT_COST_SELF_SERVICE, DEFAULT_DEFLECTION,
     DEFLECTION_SOURCE, HELPDESK_SOURCE, Parameters, SELF_SERVICE_SOURCE,
@@ -272,15 +271,7 @@ impl ReportConfig {
                 Query::builtin(report, &settings.params)
             }
         };
-        let rendering = match (args.format, args.all) {
-            (Some(rendering), _) => rendering,
-            (None, true) => Rendering::Table(Format::Csv),
-            (None, false) => args
-                .out
-                .as_deref()
-                .and_then(Rendering::from_extension)
-                .unwrap_or(Rendering::Table(Format::Table)),
-        };
+        let rendering = Rendering::chosen(args.format, args.all, args.out.as_deref());
         // --all and the HTML page write every report.
         settings.new_ips = args.all || rendering == Rendering::Page || query.needs_new_ips;
         if rendering == Rendering::Page && args.query.is_some() {
@@ -475,12 +466,7 @@ pub struct ReconcileConfig {
 
 impl ReconcileConfig {
     pub fn from_args(args: ReconcileArgs) -> Result<Self, Error> {
-        let rendering = args.format.unwrap_or_else(|| {
-            args.out
-                .as_deref()
-                .and_then(Rendering::from_extension)
-                .unwrap_or(Rendering::Table(Format::Table))
-        });
+        let rendering = Rendering::chosen(args.format, false, args.out.as_deref());
         Ok(ReconcileConfig {
             source: match args.source.store {
                 Some(dir) => Source::Store(dir),

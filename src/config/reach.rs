@@ -49,15 +49,7 @@ impl ReachConfig {
         if args.active_days == 0 {
             return Err(Error::Usage("--active-days must be at least 1".into()));
         }
-        let rendering = match (args.format, args.all) {
-            (Some(rendering), _) => rendering,
-            (None, true) => Rendering::Table(Format::Csv),
-            (None, false) => args
-                .out
-                .as_deref()
-                .and_then(Rendering::from_extension)
-                .unwrap_or(Rendering::Table(Format::Table)),
-        };
+        let rendering = Rendering::chosen(args.format, args.all, args.out.as_deref());
         let Rendering::Table(format) = rendering else {
             return Err(Error::Usage(
                 "--format html is the audit reports' page; reach writes table, csv, json, markdown or parquet".into(),

@@ -45,6 +45,18 @@ impl Rendering {
         }
     }
 
+    /// What `--format` asks for, else what the `--out` file's extension does; CSV for `all`
+    /// (every report into a directory), the terminal table otherwise.
+    pub fn chosen(format: Option<Rendering>, all: bool, out: Option<&Path>) -> Rendering {
+        match (format, all) {
+            (Some(rendering), _) => rendering,
+            (None, true) => Rendering::Table(Format::Csv),
+            (None, false) => out
+                .and_then(Rendering::from_extension)
+                .unwrap_or(Rendering::Table(Format::Table)),
+        }
+    }
+
     /// The name `--format` gives it.
     fn name(self) -> &'static str {
         match self {
