@@ -66,6 +66,11 @@ pub enum Command {
     /// Which Windows devices can show "Reset password" on the sign-in screen, which cannot and
     /// why: Entra devices, Intune devices and policies, read-only from Graph.
     Reach(Box<ReachArgs>),
+    /// Publish the store to a data lake as Delta tables (`events`, `attempts`, partitioned by
+    /// tenant and day) that Fabric, Databricks, Synapse and DuckDB read; only changed days are
+    /// written.
+    #[cfg(feature = "lake")]
+    Publish(Box<PublishArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -456,7 +461,7 @@ pub struct LogAnalyticsArgs {
     pub print_query: bool,
 }
 
-/// Where a storage-account archive is and how to reach it.
+/// Which storage account an `az://` location is in.
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
     /// The storage account of `az://CONTAINER/PREFIX` locations.
@@ -512,6 +517,12 @@ pub struct RunArgs {
     #[arg(long, short, value_enum, default_value = "csv")]
     pub format: Rendering,
 
+    /// Then publish the store to this lake location (see `publish --to`; its account from
+    /// --storage-account under az://).
+    #[cfg(feature = "lake")]
+    #[arg(long, value_name = "URL")]
+    pub publish: Option<String>,
+
     /// Channel rules (TOML) replacing the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub channels: Option<PathBuf>,
@@ -521,6 +532,39 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub privacy: PrivacyArgs,
+}
+
+#[cfg(feature = "lake")]
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The history store [default: ssprlens under the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Where the tables go (their folders `events/` and `attempts/` under PATH):
+    /// az://CONTAINER/PATH, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH or
+    /// https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+
+    #[command(flatten)]
+    pub storage: ArchiveArgs,
+
+    /// With a store that records no tenant: the tenant its events are of. Also the tenant
+    /// signed in to for storage (with a client secret, certificate or workload identity).
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+
+    /// Channel rules (TOML) replacing the built-in ones: the `channel` of the attempts table.
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
+
+    /// Timeout of one storage request.
+    #[arg(long, value_name = "DURATION", default_value = "100s")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,7 @@ use crate::cli::{
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;
-use crate::fetcher::archive::{ArchiveLocation, StorageAccess};
+use crate::storage::{Location, StorageAccess};
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
@@ -615,6 +615,22 @@ fn workspace_id(text: &str) -> Result<String, Error> {
     Ok(id)
 }
 
+/// An Entra tenant id as stores and the lake keep it: lowercase; a GUID or a domain name.
+pub fn tenant_id(text: &str) -> Result<String, Error> {
+    let id = text.trim().to_ascii_lowercase();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(Error::Usage(format!(
+            "--tenant-id `{text}` is not a tenant id: use the directory's GUID (Entra admin \
+             center, Overview, Tenant ID)"
+        )));
+    }
+    Ok(id)
+}
+
 /// `ssprlens import`, validated.
 #[derive(Debug, Clone)]
 pub struct ImportConfig {
@@ -623,12 +639,14 @@ pub struct ImportConfig {
     /// Storage-account archive locations among the inputs, and how to reach them.
     pub archive: Option<ArchiveConfig>,
     pub rejects: Option<PathBuf>,
+    /// The tenant the exports are of, recorded in the store.
+    pub tenant_id: Option<String>,
 }
 
 /// Storage-account archive locations to import, and how to reach them.
 #[derive(Debug, Clone)]
 pub struct ArchiveConfig {
-    pub locations: Vec<ArchiveLocation>,
+    pub locations: Vec<Location>,
     pub access: StorageAccess,
     pub timeout: std::time::Duration,
 }
@@ -648,31 +666,93 @@ impl ArchiveConfig {
         let account = archive.storage_account.as_deref();
         let locations = urls
             .iter()
-            .map(|url| ArchiveLocation::parse(url, account, emulator))
+            .map(|url| Location::parse(url, account, emulator))
             .collect::<Result<Vec<_>, String>>()
             .map_err(Error::Usage)?;
-        let access = match StorageAccess::from_environment() {
-            Some(access) => access,
-            None => StorageAccess::Credential(
-                auth_config(
-                    sign_in,
-                    crate::fetcher::archive::STORAGE_SCOPE.to_owned(),
-                    None,
-                )
-                .map_err(|err| match err {
-                    Error::Usage(text) => Error::Usage(format!(
-                        "{text}; a storage archive can also be read with an account key \
-                             (AZURE_STORAGE_ACCOUNT_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN)"
-                    )),
-                    other => other,
-                })?,
-            ),
-        };
+        let access = storage_access(sign_in)?;
         Ok(Some(ArchiveConfig {
             locations,
             access,
             timeout,
         }))
+    }
+}
+
+/// The access the environment gives (the emulator, a key, a SAS), else signing in.
+fn storage_access(sign_in: &SignInArgs) -> Result<StorageAccess, Error> {
+    Ok(match StorageAccess::from_environment() {
+        Some(access) => access,
+        None => StorageAccess::Credential(
+            auth_config(sign_in, crate::storage::STORAGE_SCOPE.to_owned(), None).map_err(
+                |err| match err {
+                    Error::Usage(text) => Error::Usage(format!(
+                        "{text}; storage can also be reached with an account key \
+                         (AZURE_STORAGE_ACCOUNT_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN)"
+                    )),
+                    other => other,
+                },
+            )?,
+        ),
+    })
+}
+
+/// A lake location and how to reach it.
+#[cfg(feature = "lake")]
+#[derive(Debug, Clone)]
+pub struct LakeTarget {
+    pub location: Location,
+    pub access: StorageAccess,
+    pub timeout: std::time::Duration,
+}
+
+#[cfg(feature = "lake")]
+impl LakeTarget {
+    fn from_args(
+        url: &str,
+        storage: &ArchiveArgs,
+        sign_in: &SignInArgs,
+        timeout: std::time::Duration,
+    ) -> Result<Self, Error> {
+        let location = Location::parse(
+            url,
+            storage.storage_account.as_deref(),
+            StorageAccess::emulator_requested(),
+        )
+        .map_err(Error::Usage)?;
+        Ok(LakeTarget {
+            location,
+            access: storage_access(sign_in)?,
+            timeout,
+        })
+    }
+}
+
+/// `ssprlens publish`, validated.
+#[cfg(feature = "lake")]
+#[derive(Debug, Clone)]
+pub struct PublishConfig {
+    pub store: PathBuf,
+    pub target: LakeTarget,
+    /// The tenant to publish as when the store records none.
+    pub tenant_id: Option<String>,
+    pub rules: ChannelRules,
+    pub settings: ReportSettings,
+}
+
+#[cfg(feature = "lake")]
+impl PublishConfig {
+    pub fn from_args(args: crate::cli::PublishArgs) -> Result<Self, Error> {
+        let timeout = positive_duration(&args.timeout, "--timeout")?;
+        Ok(PublishConfig {
+            store: match args.store {
+                Some(dir) => dir,
+                None => default_store()?,
+            },
+            target: LakeTarget::from_args(&args.to, &args.storage, &args.sign_in, timeout)?,
+            tenant_id: args.sign_in.tenant_id.as_deref().map(tenant_id).transpose()?,
+            rules: load_rules(args.channels.as_deref())?,
+            settings: ReportSettings::from_args(&AnalysisArgs::default(), &args.privacy)?,
+        })
     }
 }
 
@@ -697,6 +777,7 @@ impl ImportConfig {
             inputs: paths.into_iter().map(PathBuf::from).collect(),
             archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
+            tenant_id: args.sign_in.tenant_id.as_deref().map(tenant_id).transpose()?,
         })
     }
 }
@@ -774,6 +855,9 @@ pub struct RunConfig {
     pub rendering: Rendering,
     pub rules: ChannelRules,
     pub settings: ReportSettings,
+    /// The lake to publish the store to after the reports.
+    #[cfg(feature = "lake")]
+    pub publish: Option<LakeTarget>,
 }
 
 impl RunConfig {
@@ -788,6 +872,19 @@ impl RunConfig {
                 &args.fetch.graph.connection.sign_in,
                 timeout,
             )?,
+            #[cfg(feature = "lake")]
+            publish: args
+                .publish
+                .as_deref()
+                .map(|url| {
+                    LakeTarget::from_args(
+                        url,
+                        &args.archive_access,
+                        &args.fetch.graph.connection.sign_in,
+                        timeout,
+                    )
+                })
+                .transpose()?,
             fetch: FetchConfig::from_args(args.fetch, now)?,
             out: args.out,
             rendering: args.format,

@@ -27,7 +27,8 @@ pub mod exit {
     /// budget exhausted (the service or the token endpoint failing or not answering), a request
     /// refused, bad paging, an answer still partial at the smallest window.
     pub const GRAPH: u8 = 6;
-    /// Another fetch is writing the store.
+    /// Another fetch is writing the store, or another publisher changed the same tenant's days
+    /// of a lake table first (nothing of the refused run was committed).
     pub const LOCKED: u8 = 7;
     /// The machine refused what the run needs: the async runtime, a temporary directory, a
     /// loopback port for the demo's simulator.
@@ -75,6 +76,9 @@ pub enum Error {
     /// tolerance.
     #[error("{days} days differ from Microsoft's counts beyond the tolerance (--strict)")]
     Disagreement { days: usize },
+    #[cfg(feature = "lake")]
+    #[error(transparent)]
+    Lake(#[from] crate::lake::LakeError),
 }
 
 impl Error {
@@ -93,6 +97,12 @@ impl Error {
             Error::Fetch(FetchError::Interrupted) => exit::INTERRUPTED,
             Error::Fetch(FetchError::Setup(_)) => exit::USAGE,
             Error::Fetch(_) => exit::GRAPH,
+            #[cfg(feature = "lake")]
+            Error::Lake(err) => match err {
+                crate::lake::LakeError::Usage(_) => exit::USAGE,
+                crate::lake::LakeError::Storage(_) => exit::GRAPH,
+                crate::lake::LakeError::Conflict(_) => exit::LOCKED,
+            },
         }
     }
 }

@@ -8,7 +8,9 @@
 //! - `transformer` normalises records into events, classifies channels, groups attempts;
 //! - `store` keeps the history on disk: raw archive, Parquet events, watermark;
 //! - `reporter` turns events and attempts into polars tables, runs the SQL reports of
-//!   `queries/` and exports the result.
+//!   `queries/` and exports the result;
+//! - `lake` (feature `lake`) keeps the store as Delta tables in a data lake, through `storage`
+//!   (Azure Storage, which the archive import reads too).
 //!
 //! [`simulator`] is a simulated tenant (Entra's token endpoint and Graph's directoryAudits, with
 //! throttling and faults) for the demo and the fetcher's tests.
@@ -29,6 +31,8 @@ mod config;
 pub mod error;
 mod fetcher;
 mod fsio;
+#[cfg(feature = "lake")]
+mod lake;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_checks;
@@ -36,6 +40,7 @@ mod model;
 pub mod pipeline;
 mod reporter;
 pub mod simulator;
+mod storage;
 mod store;
 mod timespec;
 mod transformer;

@@ -26,11 +26,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Diagnostics go to standard error: warnings and summaries by default, errors only with
-/// `--quiet`, JSON objects with `--log-format json`; `SSPRLENS_LOG` (a tracing filter such as
-/// `debug`) overrides the level.
+/// Diagnostics go to standard error: warnings and our summaries by default (the libraries'
+/// own summaries, such as delta-rs's, only from warnings up), errors only with `--quiet`, JSON
+/// objects with `--log-format json`; `SSPRLENS_LOG` (a tracing filter such as `debug`)
+/// overrides the level.
 fn init_logging(quiet: bool, format: LogFormat) {
-    let default = if quiet { "error" } else { "info" };
+    let default = if quiet { "error" } else { "warn,ssprlens=info" };
     let filter =
         EnvFilter::try_from_env("SSPRLENS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()

@@ -212,7 +212,7 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// A nested object or list that Log Analytics exports may carry as a JSON string instead;
-/// null and blank text are absent.
+/// null, blank text and the text `null` are absent.
 struct Dynamic<T>(Option<T>);
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Dynamic<T> {
@@ -230,8 +230,8 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Dynamic<T> {
                 if text.trim().is_empty() {
                     return Ok(Dynamic(None));
                 }
-                serde_json::from_str(text)
-                    .map(|value| Dynamic(Some(value)))
+                serde_json::from_str::<Option<T>>(text)
+                    .map(Dynamic)
                     .map_err(|err| E::custom(format_args!("embedded JSON text: {err}")))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Dynamic<T>, A::Error> {
@@ -491,6 +491,12 @@ mod tests {
             Some("OnPremisesAgent")
         );
         assert!(record.target_resources.is_empty());
+        let nulls = decode_json(
+            br#"{"Id":"b","TargetResources":"null","AdditionalDetails":" null ","InitiatedBy":"null"}"#,
+        )
+        .unwrap();
+        assert!(nulls.target_resources.is_empty() && nulls.additional_details.is_empty());
+        assert!(nulls.initiated_by.is_none());
     }
 
     #[test]

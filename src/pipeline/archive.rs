@@ -19,12 +19,11 @@ use tracing::{info, warn};
 use super::RejectLog;
 use crate::config::ArchiveConfig;
 use crate::error::Error;
-use crate::fetcher::archive::{Archive, IdentityCredential, StorageAccess};
+use crate::fetcher::archive::Archive;
 use crate::fetcher::files::{self, Item};
 use crate::fetcher::graph::FetchError;
-use crate::fetcher::graph::auth::TokenSource;
-use crate::fetcher::graph::http;
 use crate::fetcher::log_analytics::kql;
+use crate::storage::Container;
 use crate::store::{BlobSeen, State, Store, StoredRecord};
 use crate::transformer::attempts::attempt_parts;
 use crate::transformer::event::normalize;
@@ -57,20 +56,9 @@ pub async fn import_archives(
 ) -> Result<ArchiveOutcome, Error> {
     let mut outcome = ArchiveOutcome::default();
     for location in &config.locations {
-        let credential = match &config.access {
-            StorageAccess::Credential(auth) => {
-                let client = http::client(config.timeout, None).map_err(Error::Usage)?;
-                Some(IdentityCredential::new(
-                    TokenSource::new(auth.clone(), client)
-                        .map_err(|err| Error::Fetch(FetchError::Auth(err)))?,
-                ))
-            }
-            _ => None,
-        };
-        let archive = Arc::new(
-            Archive::open(location, &config.access, credential, config.timeout)
-                .map_err(Error::Usage)?,
-        );
+        let archive = Arc::new(Archive::new(
+            Container::open(location, &config.access, config.timeout).map_err(Error::Usage)?,
+        ));
         let blobs = archive.list().await.map_err(storage_failure)?;
         info!(
             "{}: {} blobs, reading with {}",

@@ -73,6 +73,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let config = ReconcileConfig::from_args(*args)?;
             runtime()?.block_on(async { reconcile::reconcile(&config, cancel_on_signals()).await })
         }
+        #[cfg(feature = "lake")]
+        Command::Publish(args) => {
+            let config = crate::config::PublishConfig::from_args(*args)?;
+            runtime()?.block_on(super::publish::publish(&config))
+        }
     }
 }
 

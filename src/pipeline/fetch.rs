@@ -89,6 +89,12 @@ pub async fn fetch(
     let tokens = TokenSource::new(config.auth.clone(), client.clone())
         .map_err(|err| Error::Fetch(FetchError::Auth(err)))?;
     let mut pager = Pager::new(&query, client, tokens, cancel)?;
+    // The tenant signed in to is the store's: a store of another tenant is refused up front.
+    let tenant = pager.tenant().await;
+    let mut recorded = state.clone().unwrap_or_default();
+    if let Some(tenant) = &tenant {
+        recorded.record_tenant(tenant).map_err(Error::Usage)?;
+    }
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
     let mut outcome = FetchOutcome {
         stats: FetchStats::default(),
@@ -153,7 +159,7 @@ pub async fn fetch(
         Some(watermark) => watermark.max(until),
         None => until,
     };
-    store.save_state(&State {
+    let mut saved = State {
         format: FORMAT,
         watermark: Some(moved),
         service: None,
@@ -161,7 +167,9 @@ pub async fn fetch(
         updated: Utc::now(),
         // Re-read: the other sources' entries are kept as they are.
         ..store.state()?.unwrap_or_default()
-    })?;
+    };
+    saved.tenant_id = recorded.tenant_id;
+    store.save_state(&saved)?;
     info!(
         "fetched {} pages, {} records: {} new, {} already stored, {} rejected; waited {:.1}s ({} throttled, {} retries); watermark {moved}",
         outcome.stats.pages,
@@ -181,6 +189,10 @@ pub async fn fetch(
 /// rejects.
 pub async fn import(config: &ImportConfig) -> Result<u64, Error> {
     let mut store = Store::open_for_writing(&config.store)?;
+    let mut state = store.state()?.unwrap_or_default();
+    if let Some(tenant) = &config.tenant_id {
+        state.record_tenant(tenant).map_err(Error::Usage)?;
+    }
     let mut known = store.known_ids(NaiveDate::MIN, NaiveDate::MAX)?;
     let mut rejects = RejectLog::open(config.rejects.as_deref())?;
     let (mut batch, mut stored, mut already) = (Vec::new(), 0u64, 0u64);
@@ -204,6 +216,12 @@ pub async fn import(config: &ImportConfig) -> Result<u64, Error> {
     if let Some(archive) = &config.archive {
         import_archives(archive, &mut store, &mut known, &mut rejects).await?;
     }
+    // Re-read: the archives' entries are kept as they are.
+    store.save_state(&State {
+        updated: Utc::now(),
+        tenant_id: state.tenant_id,
+        ..store.state()?.unwrap_or_default()
+    })?;
     let count = rejects.count();
     rejects.close()?;
     if !config.inputs.is_empty() {
@@ -251,5 +269,16 @@ pub async fn run(
         written.len(),
         config.out.display()
     );
+    #[cfg(feature = "lake")]
+    if let Some(target) = &config.publish {
+        super::publish::publish_store(
+            &config.fetch.store,
+            target,
+            None,
+            &config.rules,
+            &config.settings,
+        )
+        .await?;
+    }
     Ok(outcome)
 }

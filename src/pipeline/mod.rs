@@ -8,7 +8,8 @@
 //! - [`archive`]: a storage-account archive's blobs → store, for `import` and `run`;
 //! - [`demo`]: the whole fetch path against the built-in simulator;
 //! - [`calibrate`]: channel rules learnt from labelled test resets; [`fit`]: the warning when
-//!   the rules do not fit the data; [`reconcile`]: our daily counts beside Microsoft's.
+//!   the rules do not fit the data; [`reconcile`]: our daily counts beside Microsoft's;
+//! - `publish` (feature `lake`): the store → the lake's Delta tables.
 
 mod archive;
 mod calibrate;
@@ -18,6 +19,8 @@ mod fetch;
 mod fit;
 pub(crate) mod load;
 mod progress;
+#[cfg(feature = "lake")]
+mod publish;
 mod reach;
 mod reconcile;
 mod rejects;

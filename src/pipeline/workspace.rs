@@ -79,6 +79,11 @@ pub async fn fetch_workspace(
     let client = http::client(config.timeout, config.ca_cert.as_deref()).map_err(Error::Usage)?;
     let tokens = TokenSource::new(config.auth.clone(), client.clone())
         .map_err(|err| Error::Fetch(FetchError::Auth(err)))?;
+    // The tenant signed in to is the store's: a store of another tenant is refused up front.
+    let mut recorded = store.state()?.unwrap_or_default();
+    if let Some(tenant) = tokens.tenant().await {
+        recorded.record_tenant(&tenant).map_err(Error::Usage)?;
+    }
     let mut logs = LogsClient::new(
         &workspace.logs_url,
         &workspace.id,
@@ -166,6 +171,7 @@ pub async fn fetch_workspace(
             let source = state.sources.entry(key.clone()).or_default();
             source.watermark = Some(source.watermark.map_or(window.end, |w| w.max(window.end)));
             state.updated = Utc::now();
+            state.tenant_id.clone_from(&recorded.tenant_id);
             store.save_state(&state)?;
         }
         progress.update(logs.stats(), outcome.stored, Some(window.end));

@@ -33,6 +33,10 @@ pub struct State {
     /// The other sources: Log Analytics workspaces and archive locations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, SourceState>,
+    /// The Entra tenant whose audit log the store holds (lowercase): recorded by `fetch` and
+    /// `run` from the sign-in, by `import --tenant-id`; a store holds one tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
 /// How far one source other than Graph has been read.
@@ -64,6 +68,21 @@ impl State {
             services: Vec::new(),
             updated: Utc::now(),
             sources: BTreeMap::new(),
+            tenant_id: None,
+        }
+    }
+
+    /// Records the store's tenant; a store already recording another tenant is refused.
+    pub fn record_tenant(&mut self, tenant: &str) -> Result<(), String> {
+        match &self.tenant_id {
+            Some(recorded) if !recorded.eq_ignore_ascii_case(tenant) => Err(format!(
+                "the store holds tenant {recorded}, not {tenant}: a store holds one tenant; \
+                 use another store for {tenant}"
+            )),
+            _ => {
+                self.tenant_id = Some(tenant.to_ascii_lowercase());
+                Ok(())
+            }
         }
     }
 
@@ -97,6 +116,17 @@ mod tests {
             serde_json::to_value(&state).unwrap(),
             serde_json::from_str::<serde_json::Value>(old).unwrap()
         );
+    }
+
+    #[test]
+    fn a_store_holds_one_tenant() {
+        let mut state = State::new();
+        state.record_tenant("AAAA-1").unwrap();
+        state.record_tenant("aaaa-1").unwrap();
+        assert_eq!(state.tenant_id.as_deref(), Some("aaaa-1"));
+        let refused = state.record_tenant("bbbb-2").unwrap_err();
+        assert!(refused.contains("aaaa-1") && refused.contains("bbbb-2"), "{refused}");
+        assert_eq!(state.tenant_id.as_deref(), Some("aaaa-1"));
     }
 
     #[test]

@@ -68,6 +68,15 @@ impl Azurite {
         }
     }
 
+    /// The connection string of the emulator's account, as DuckDB's azure extension takes it.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};\
+             BlobEndpoint={}/{ACCOUNT};",
+            self.url
+        )
+    }
+
     pub fn create_container(&self, container: &str) {
         self.send(
             "PUT",

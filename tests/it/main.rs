@@ -15,6 +15,8 @@ mod history;
 mod hostile;
 mod html;
 mod inputs;
+#[cfg(feature = "lake")]
+mod lake;
 mod outputs;
 mod privacy;
 mod raw_servers;

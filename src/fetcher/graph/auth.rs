@@ -82,6 +82,16 @@ impl TokenSource {
         })
     }
 
+    /// The tenant signed in to: the one configured, else the `tid` claim of the token (a
+    /// managed identity's or the Azure CLI's), if it is a JWT.
+    pub async fn tenant(&self) -> Option<String> {
+        if let Some(tenant) = &self.config.tenant_id {
+            return Some(tenant.clone());
+        }
+        let token = self.token().await.ok()?;
+        tenant_of_token(token.secret())
+    }
+
     /// A valid token (cached by azure_identity until shortly before it expires).
     pub async fn token(&self) -> Result<Secret, TokenError> {
         self.credential
@@ -235,8 +245,33 @@ fn credential(
     })
 }
 
+/// The `tid` claim of a JWT access token (its payload is not secret; the signature is not
+/// checked: Entra checked it when it issued the token for us).
+fn tenant_of_token(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&json).ok()?;
+    claims.get("tid")?.as_str().map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_tenant_is_read_from_a_jwt() {
+        use base64::Engine as _;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"aud":"https://graph.microsoft.com","tid":"72f988bf-86f1-41af-91ab-2d7cd011db47"}"#);
+        let token = format!("eyJhbGciOiJub25lIn0.{claims}.sig");
+        assert_eq!(
+            tenant_of_token(&token).as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(tenant_of_token("opaque-token"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -184,6 +184,11 @@ fn is_page(body: &[u8]) -> Result<(), String> {
 }
 
 impl Pager {
+    /// The tenant signed in to (see [`TokenSource::tenant`]).
+    pub async fn tenant(&self) -> Option<String> {
+        self.requester.tenant().await
+    }
+
     pub fn new(
         query: &GraphQuery,
         http: reqwest::Client,

@@ -80,6 +80,11 @@ pub struct Requester {
 }
 
 impl Requester {
+    /// The tenant signed in to (see [`TokenSource::tenant`]).
+    pub async fn tenant(&self) -> Option<String> {
+        self.tokens.tenant().await
+    }
+
     /// A requester for Graph; [`Requester::with_auth_hint`] names another API's permissions.
     pub fn new(
         http: reqwest::Client,
