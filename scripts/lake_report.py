@@ -9,7 +9,9 @@ The views it makes, as the reports expect them: `attempts` and `events` (the lak
 rows with --tenant, every tenant's without), `channel_order` (the channels of --channels, a rules file, else
 the built-in rules of data/channels.toml, then `unknown` and `admin`). Reports that read `calendar` or
 `params` need ssprlens itself. Storage: AZURE_STORAGE_CONNECTION_STRING when set (Azurite's included), else
-Azure's credential chain (az login, managed identity, environment) for the account of the location.
+Azure's credential chain (az login, managed identity, environment) for the account of the location. For the
+Azurite emulator also set AZURE_STORAGE_USE_EMULATOR=true and AZURITE_BLOB_STORAGE_URL: the delta extension
+reads the log through an object store of its own, which finds the emulator by them.
 Prints the result as CSV on standard output.
 """
 import argparse
@@ -44,7 +46,6 @@ def connect(lake):
     con = duckdb.connect()
     for extension in ("azure", "delta"):
         import_extension(extension, con=con)
-    con.sql("SET azure_transport_option_type = 'curl'")
     connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if connection_string:
         con.execute("CREATE SECRET lake (TYPE azure, CONNECTION_STRING ?)", [connection_string])

@@ -13,7 +13,7 @@ use deltalake_core::logstore::{StorageConfig, default_logstore};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableError};
-use object_store::path::Path as ObjectPath;
+use object_store::path::{Path as ObjectPath, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use polars::prelude::{DataFrame, DataType};
 
@@ -33,11 +33,10 @@ const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 pub struct LakeTable {
     name: &'static str,
     table: DeltaTable,
-    /// The container's store, rooted at the container.
-    root: Arc<dyn ObjectStore>,
+    /// The container, whose store is rooted at the container.
+    container: Container,
     /// The table's folder in the container.
     folder: ObjectPath,
-    container_key: String,
 }
 
 /// A file of a tenant's day, as the table's current version holds it.
@@ -83,16 +82,26 @@ impl LakeTable {
             &config,
         );
         let mut table = DeltaTable::new(log_store);
-        match table.load().await {
-            Ok(()) | Err(DeltaTableError::NotATable(_)) => {}
-            Err(err) => return Err(container_error(container, name, "reading the log", &err)),
+        // Only a table with a log is loaded (delta-rs reports a missing one as an error).
+        let log = ObjectPath::from_iter(folder.parts().chain([PathPart::from("_delta_log")]));
+        let mut listing = container.store.list(Some(&log));
+        let has_log = next_item(&mut listing)
+            .await
+            .transpose()
+            .map_err(|err| container_error(container, name, "listing the log", &err))?
+            .is_some();
+        drop(listing);
+        if has_log {
+            table
+                .load()
+                .await
+                .map_err(|err| container_error(container, name, "reading the log", &err))?;
         }
         Ok(LakeTable {
             name,
             table,
-            root: container.store.clone(),
+            container: container.clone(),
             folder,
-            container_key: location.key(),
         })
     }
 
@@ -221,7 +230,7 @@ impl LakeTable {
                 ..Add::default()
             };
             actions.push(Action::Add(add));
-            let (root, location) = (self.root.clone(), self.object_path(&path));
+            let (root, location) = (self.container.store.clone(), self.object_path(&path));
             tasks.spawn(async move {
                 let written = root.put(&location, PutPayload::from(file.bytes)).await;
                 (path, written)
@@ -233,10 +242,7 @@ impl LakeTable {
             written.map_err(|err| self.error(&format!("writing {path}"), &err))?;
         }
         #[cfg(feature = "test-support")]
-        if std::env::var("SSPRLENS_TEST_DIE_BEFORE_COMMIT").is_ok_and(|table| table == self.name) {
-            // A crash between the data files and the commit, for the tests.
-            std::process::abort();
-        }
+        before_commit(self.name);
         let (app_id, version) = transaction;
         actions.push(Action::Txn(Transaction::new_with_last_update(
             app_id,
@@ -304,12 +310,9 @@ impl LakeTable {
         ObjectPath::from_iter(self.folder.parts().chain(ObjectPath::from(relative).parts()))
     }
 
+    /// A failure as a message naming the table and what was done, without secrets.
     fn error(&self, what: &str, err: &dyn std::fmt::Display) -> LakeError {
-        LakeError::Storage(format!(
-            "{}/{} ({what}): {err}",
-            self.container_key.trim_end_matches('/'),
-            self.name
-        ))
+        container_error(&self.container, self.name, what, err)
     }
 
     /// A commit refused because another writer committed first is a conflict; anything else a
@@ -321,9 +324,9 @@ impl LakeTable {
                     TransactionError::VersionAlreadyExists(_) | TransactionError::MaxCommitAttempts(_),
             }
             | DeltaTableError::VersionAlreadyExists(_) => LakeError::Conflict(format!(
-                "{}/{}: another publisher changed this tenant's days while this one was writing; \
+                "{} ({}): another publisher changed this tenant's days while this one was writing; \
                  nothing of this run was committed to the table: run again",
-                self.container_key.trim_end_matches('/'),
+                self.container.location.key(),
                 self.name
             )),
             other => self.error(what, &other),
@@ -336,6 +339,24 @@ fn tenant_files(days: &BTreeMap<Option<NaiveDate>, Vec<DayInTable>>) -> Vec<Stri
     let mut paths: Vec<String> = days.values().flatten().map(|day| day.path.clone()).collect();
     paths.sort_unstable();
     paths
+}
+
+/// For the tests, between a table's data files and its commit: `SSPRLENS_TEST_DIE_BEFORE_COMMIT=TABLE`
+/// dies there (SIGABRT, no clean-up); `SSPRLENS_TEST_HOLD_BEFORE_COMMIT=TABLE:FILE` creates
+/// `FILE.held` and waits there until `FILE` exists.
+#[cfg(feature = "test-support")]
+fn before_commit(table: &str) {
+    if std::env::var("SSPRLENS_TEST_DIE_BEFORE_COMMIT").is_ok_and(|name| name == table) {
+        std::process::abort();
+    }
+    if let Ok(hold) = std::env::var("SSPRLENS_TEST_HOLD_BEFORE_COMMIT")
+        && let Some(file) = hold.strip_prefix(table).and_then(|rest| rest.strip_prefix(':'))
+    {
+        let _ = std::fs::write(format!("{file}.held"), b"");
+        while !std::path::Path::new(file).exists() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }
 
 fn container_error(

@@ -167,6 +167,7 @@ impl StorageAccess {
 }
 
 /// A client for one container of a location.
+#[derive(Clone)]
 pub struct Container {
     pub store: Arc<dyn ObjectStore>,
     pub location: Location,

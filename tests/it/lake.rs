@@ -41,6 +41,9 @@ fn duckdb(azurite: &Azurite, args: &[&str]) -> String {
         .args(args)
         .current_dir(root())
         .env("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string())
+        // The delta extension's own object store finds the emulator by these.
+        .env("AZURE_STORAGE_USE_EMULATOR", "true")
+        .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
         .output()
         .expect("python runs");
     assert!(
@@ -264,6 +267,45 @@ fn a_publish_killed_before_its_commit_leaves_the_table_readable_and_the_rerun_co
     let (rows, ids) = rows_and_ids(&azurite, "events", "id", TENANT);
     assert_eq!((rows, rows), (ids, store_event_count(&store)));
     assert!(files_and_commits(&azurite, "events").0 > files);
+    assert_days_match_store(&azurite, &store, TENANT);
+}
+
+#[test]
+fn of_two_publishers_of_one_tenant_the_later_commit_is_refused_and_nothing_doubles() {
+    let azurite = Azurite::start();
+    azurite.create_container(CONTAINER);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (first, second) = split_sample(dir.path(), 0.5);
+    import_as(&store, &first, TENANT);
+    publish_ok(&azurite, &store);
+    import_as(&store, &second, TENANT);
+    // The first publisher stops between its data files and its commit...
+    let release = dir.path().join("release");
+    let mut held = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
+    held.args(["publish", "--quiet", "--store", store.to_str().unwrap(), "--to", LAKE])
+        .env("AZURE_STORAGE_USE_EMULATOR", "true")
+        .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
+        .env(
+            "SSPRLENS_TEST_HOLD_BEFORE_COMMIT",
+            format!("events:{}", release.display()),
+        );
+    let held = held.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let marker = dir.path().join("release.held");
+    let started = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(started.elapsed().as_secs() < 60, "the publisher never reached its commit");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // ...while a second one replaces the same tenant's days.
+    publish_ok(&azurite, &store);
+    std::fs::write(&release, b"").unwrap();
+    let output = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("another publisher"), "{stderr}");
+    let (rows, ids) = rows_and_ids(&azurite, "events", "id", TENANT);
+    assert_eq!((rows, ids), (store_event_count(&store), store_event_count(&store)));
     assert_days_match_store(&azurite, &store, TENANT);
 }
 
