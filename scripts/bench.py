@@ -9,8 +9,8 @@ Inputs, made once with the repository's deterministic generator (scripts/generat
 record, mostly null, with complete Log Analytics AuditLogs rows mixed in): shuffled-full.ndjson (uniformly random
 line order), time-full.ndjson (newest first, as Graph pages arrive), grouped-full.ndjson (an attempt's lines
 together), shuffled-full.ndjson.gz, and truth.json (the generator's truth, the same for all three). Then the release
-binary (built here unless --binary names one) imports shuffled-full.ndjson into --dir/store, and the jobs run in
-turn, --runs rounds, and the medians are printed. The jobs:
+binary (built here unless --binary names one) imports shuffled-full.ndjson into --dir/store (unless --reuse-store
+finds one there), and the jobs run in turn, --runs rounds, and the medians are printed. The jobs:
   duckdb <order>      scripts/duckdb_channels.py on each order's file (hand-written SQL over read_ndjson, both
                       spellings of the fields)
   duckdb graph-only   the same on the shuffled file reading the camelCase spelling alone, one scan (counts short
@@ -46,7 +46,10 @@ def run_once(command):
     """(wall s, cpu s, peak RSS MiB) of one run, and its output."""
     with tempfile.NamedTemporaryFile() as report:
         result = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %U %S %M"] + command,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if result.returncode:
+            sys.exit(f"{' '.join(command)} failed ({Path(report.name).read_text().strip()}):\n"
+                     + result.stderr.decode(errors="replace")[-2000:])
         wall, user, system, rss_kib = Path(report.name).read_text().split()[-4:]
     return (float(wall), float(user) + float(system), int(rss_kib) / 1024), result.stdout
 
@@ -117,10 +120,12 @@ def make_gzip(directory):
     return packed
 
 
-def import_store(binary, directory):
-    """The shuffled file imported anew by the binary under test (so the store has the parts that version writes);
-    returns the store and the import's (wall, cpu, RSS)."""
+def import_store(binary, directory, reuse):
+    """The shuffled file imported anew by the binary under test (so the store has the parts that version writes),
+    or the store already there if `reuse`; returns the store and the import's (wall, cpu, RSS), or None."""
     store = directory / "store"
+    if reuse and store.exists():
+        return store, None
     shutil.rmtree(store, ignore_errors=True)
     took, _ = run_once([binary, "import", "--store", str(store), "--input", str(ndjson(directory, "shuffled")), "-q"])
     return store, took
@@ -167,6 +172,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=ROOT / "target" / "bench")
     parser.add_argument("--binary", type=Path, help="the ssprlens to measure (default: build this checkout's)")
+    parser.add_argument("--reuse-store", action="store_true",
+                        help="keep the store a previous run imported (the import is slow) instead of importing anew")
     parser.add_argument("--scale", type=int, metavar="N",
                         help="also measure N times the attempts (shuffled file and store) against 1x")
     args = parser.parse_args()
@@ -180,13 +187,16 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
         args.binary = ROOT / "target" / "release" / "ssprlens"
     binary = str(args.binary)
-    store, imported = import_store(binary, args.dir)
+    store, imported = import_store(binary, args.dir, args.reuse_store)
 
     print(f"{os.cpu_count()} cores, DuckDB {duckdb.__version__} (threads=2), {args.binary}, "
           f"medians of {args.runs} interleaved runs")
     print(f"inputs in {args.dir}: " + "; ".join(describe(ndjson(args.dir, o)) for o in ORDERS))
-    print(f"store: `ssprlens import` of {ndjson(args.dir, 'shuffled').name} took {imported[0]:.2f} s "
-          f"(peak RSS {imported[2]:.0f} MiB)")
+    if imported:
+        print(f"store: `ssprlens import` of {ndjson(args.dir, 'shuffled').name} took {imported[0]:.2f} s "
+              f"(peak RSS {imported[2]:.0f} MiB)")
+    else:
+        print(f"store: {store} as it was (--reuse-store)")
     shuffled = ndjson(args.dir, "shuffled")
     jobs = {}
     for order in ORDERS:
@@ -220,10 +230,12 @@ def main():
     if args.scale:
         scaled_dir = args.dir / f"x{args.scale}"
         scaled_truth = make_inputs(scaled_dir, args.attempts * args.scale, ("shuffled",))
-        scaled_store, scaled_import = import_store(binary, scaled_dir)
-        print(f"{args.scale}x: {describe(ndjson(scaled_dir, 'shuffled'))}; `ssprlens import` took "
-              f"{scaled_import[0]:.2f} s (peak RSS {scaled_import[2]:.0f} MiB; against 1x: wall "
-              f"{scaled_import[0] / imported[0]:.2f}x, peak RSS {scaled_import[2] / imported[2]:.2f}x)")
+        scaled_store, scaled_import = import_store(binary, scaled_dir, args.reuse_store)
+        print(f"{args.scale}x: {describe(ndjson(scaled_dir, 'shuffled'))}")
+        if scaled_import:
+            print(f"  `ssprlens import` took {scaled_import[0]:.2f} s (peak RSS {scaled_import[2]:.0f} MiB)"
+                  + (f"; against 1x: wall {scaled_import[0] / imported[0]:.2f}x, peak RSS "
+                     f"{scaled_import[2] / imported[2]:.2f}x" if imported else ""))
         scaled_jobs = {f"ssprlens shuffled x{args.scale}": report(binary, "--input", ndjson(scaled_dir, "shuffled")),
                        f"ssprlens store x{args.scale}": report(binary, "--store", scaled_store)}
         scaled, scaled_outputs = measure(scaled_jobs, args.runs)

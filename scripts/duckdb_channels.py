@@ -23,6 +23,7 @@ files `ssprlens report --store` reads.
 import json
 import sys
 import tomllib
+from pathlib import Path
 
 import duckdb
 
@@ -30,7 +31,7 @@ args = sys.argv[1:]
 mode = args.pop(0) if args[:1] in (["--graph-only"], ["--store"]) else ""
 graph_only = mode == "--graph-only"
 path = args[0]
-rules_path = args[1] if len(args) > 1 else "data/channels.toml"
+rules_path = args[1] if len(args) > 1 else Path(__file__).resolve().parent.parent / "data" / "channels.toml"
 threads = args[2] if len(args) > 2 else "2"
 with open(rules_path, "rb") as f:
     rules = tomllib.load(f)["rule"]

@@ -22,7 +22,7 @@ times, user, IP) and only then writes the audit rows that express it; the truth 
         value, Graph's field order) and the ~5 % Log Analytics records as complete AuditLogs rows (PascalCase
         columns, dynamic columns as objects or as JSON text). Generation and ordering go by chunks of
         --chunk-attempts attempts (100,000) of consecutive time, like several exports concatenated: memory holds one
-        chunk, so 1,000,000 attempts (~6.5 GB) stream in bounded memory; shuffled shuffles within each chunk, time
+        chunk, so 1,000,000 attempts (~5.7 GB) stream in bounded memory; shuffled shuffles within each chunk, time
         writes the chunks in reverse through part files next to the output. The truth depends on the seed and
         --attempts alone: every order, schema and chunk size of the same records gives the same truth.
 
@@ -1138,10 +1138,11 @@ class Arranger:
     so only one chunk is ever held in memory). Its random stream is its own: the order changes no record."""
 
     def __init__(self, order: str, seed: int, sink, out: Path, chunks: int):
-        self.order, self.sink, self.chunks = order, sink, chunks
+        self.order, self.sink = order, sink
         self.rng = random.Random(f"{seed}-order")
         self.lines: list[bytes] = []
-        self.parts = [out.with_name(f".{out.name}.part{k}") for k in range(chunks)] if order == "time" else []
+        self.parts = ([out.with_name(f".{out.name}.part{k}") for k in range(chunks)]
+                      if order == "time" and chunks > 1 else [])
         self.chunk = 0
 
     def add(self, lines: list[bytes]):
@@ -1155,15 +1156,14 @@ class Arranger:
         if self.order == "shuffled":
             self.rng.shuffle(lines)
             self.sink.write(b"".join(lines))
+        elif self.parts:
+            self.parts[self.chunk].write_bytes(b"".join(newest_first(lines)))
         elif self.order == "time":
-            if self.chunks == 1:
-                self.sink.write(b"".join(newest_first(lines)))
-            else:
-                self.parts[self.chunk].write_bytes(b"".join(newest_first(lines)))
+            self.sink.write(b"".join(newest_first(lines)))
         self.chunk += 1
 
     def close(self):
-        for part in reversed(self.parts if self.chunks > 1 else []):
+        for part in reversed(self.parts):
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, self.sink, 1 << 20)
             part.unlink()
