@@ -1105,7 +1105,7 @@ class StreamWriter:
     def close(self):
         while self.buffer:
             self._emit()
-        self._flush()
+        self.flush()
 
     def _emit(self):
         i = self.rng.randrange(len(self.buffer))
@@ -1116,9 +1116,9 @@ class StreamWriter:
         if self.rng.random() < self.dup_rate:
             self.pending.append(self.rng.choice(self.recent))
         if len(self.pending) >= 4096:
-            self._flush()
+            self.flush()
 
-    def _flush(self):
+    def flush(self):
         self.total += len(self.pending)
         self.out.add(self.pending)
         self.pending.clear()
@@ -1184,6 +1184,7 @@ def write_big(args):
         writer = StreamWriter(rng, arranger)
         for n, slot in enumerate(slots):
             if n in chunk_ends:
+                writer.flush()
                 arranger.end_chunk()
             attempt, rows = render(rng, tenant, slot)
             if attempt:
