@@ -22,7 +22,7 @@ times, user, IP) and only then writes the audit rows that express it; the truth 
         value, Graph's field order) and the ~5 % Log Analytics records as complete AuditLogs rows (PascalCase
         columns, dynamic columns as objects or as JSON text). Generation and ordering go by chunks of
         --chunk-attempts attempts (100,000) of consecutive time, like several exports concatenated: memory holds one
-        chunk, so 1,000,000 attempts (~5.7 GB) stream in bounded memory; shuffled shuffles within each chunk, time
+        chunk, so 1,000,000 attempts (~6 GB) stream in bounded memory; shuffled shuffles within each chunk, time
         writes the chunks in reverse through part files next to the output. The truth depends on the seed and
         --attempts alone: every order, schema and chunk size of the same records gives the same truth.
 
