@@ -13,8 +13,18 @@ times, user, IP) and only then writes the audit rows that express it; the truth 
         download, an Azure Monitor export (oldest first) and gzip NDJSON (with and without three malformed lines)
         under shapes/, plus truth.json and attempts.truth.csv. Ends with a self-check (below).
     python3 scripts/generate.py big --attempts N --out FILE.ndjson [--truth FILE.json] [--attempts-csv FILE.csv]
-                                    [--seed N] [--gzip] [--check]
-        A large NDJSON streamed as it is generated (local shuffle, duplicates only from a small recent window).
+                                    [--seed N] [--gzip] [--check] [--order grouped|shuffled|time]
+                                    [--schema lean|full] [--chunk-attempts N]
+        A large NDJSON written as it is generated, about 3 % of its lines verbatim duplicates. --order grouped
+        (default) keeps an attempt's lines close together (a local shuffle); shuffled puts the lines in a uniformly
+        random order; time writes them newest first, as Graph pages arrive. --schema lean (default) writes the fields
+        ssprlens reads; full writes every field of Graph's directoryAudit on every record (null where there is no
+        value, Graph's field order) and the ~5 % Log Analytics records as complete AuditLogs rows (PascalCase
+        columns, dynamic columns as objects or as JSON text). Generation and ordering go by chunks of
+        --chunk-attempts attempts (100,000) of consecutive time, like several exports concatenated: memory holds one
+        chunk, so 1,000,000 attempts (~6 GB) stream in bounded memory; shuffled shuffles within each chunk, time
+        writes the chunks in reverse through part files next to the output. The truth depends on the seed and
+        --attempts alone: every order, schema and chunk size of the same records gives the same truth.
 
 The self-check re-reads the written records, dedupes them by id, rebuilds the attempts with a plain reading of
 the documented rules in data/channels.toml and asserts that they equal the intended truth. Output is
@@ -29,6 +39,7 @@ import ipaddress
 import json
 import random
 import re
+import shutil
 import sys
 import time
 import tomllib
@@ -983,9 +994,100 @@ def write_sample(out: Path, seed: int):
 
 # ---------------------------------------------------------------------------------------------- big
 
+# Graph's complete directoryAudit as /beta returns it (v1.0 lacks userAgent), every field on every record.
+GRAPH_FIELDS = ("id", "category", "correlationId", "result", "resultReason", "activityDisplayName",
+                "activityDateTime", "loggedByService", "operationType", "userAgent", "initiatedBy",
+                "targetResources", "additionalDetails")
+USER_FIELDS = ("id", "displayName", "userPrincipalName", "ipAddress", "userType", "homeTenantId", "homeTenantName")
+APP_FIELDS = ("appId", "displayName", "servicePrincipalId", "servicePrincipalName")
+TARGET_FIELDS = ("id", "displayName", "type", "userPrincipalName", "groupType", "modifiedProperties")
+# The AuditLogs table of a Log Analytics workspace, in the table's column order.
+AUDIT_LOGS_COLUMNS = ("TenantId", "SourceSystem", "TimeGenerated", "ResourceId", "OperationName", "OperationVersion",
+                      "Category", "ResultType", "ResultSignature", "ResultDescription", "DurationMs", "CorrelationId",
+                      "Resource", "ResourceGroup", "ResourceProvider", "Identity", "Level", "Location",
+                      "AdditionalDetails", "Id", "InitiatedBy", "LoggedByService", "Result", "ResultReason",
+                      "TargetResources", "AADTenantId", "ActivityDisplayName", "ActivityDateTime", "AADOperationType",
+                      "Type")
+DYNAMIC_COLUMNS = ("InitiatedBy", "TargetResources", "AdditionalDetails")
+
+
+def filled(obj: dict | None, fields: tuple[str, ...]) -> dict | None:
+    return None if obj is None else {f: obj.get(f) for f in fields}
+
+
+def full_graph(rec: dict) -> dict:
+    """A record with every field of Graph's schema in Graph's order, null where the record has no value; an
+    `@odata.type` stays first and unknown newer fields last."""
+    out = {"@odata.type": rec["@odata.type"]} if "@odata.type" in rec else {}
+    by = rec.get("initiatedBy") or {}
+    for field in GRAPH_FIELDS:
+        if field == "initiatedBy":
+            out[field] = {"app": filled(by.get("app"), APP_FIELDS), "user": filled(by.get("user"), USER_FIELDS)}
+        elif field == "targetResources":
+            out[field] = [filled(t, TARGET_FIELDS) for t in rec.get(field) or []]
+        else:
+            out[field] = rec.get(field)
+    out |= {k: v for k, v in rec.items() if k not in out}
+    return out
+
+
+class AuditLogsRow:
+    """A record spelled in PascalCase (a Log Analytics export) rewritten as a complete AuditLogs row: every column,
+    the dynamic ones as JSON objects in half the rows and as JSON text (as the query API returns them) in the
+    others, a beta `userAgent` moved into AdditionalDetails (the table has no such column)."""
+
+    def __init__(self, rng: random.Random, tenant_id: str):
+        self.rng, self.tenant_id, self.workspace_tenant = rng, tenant_id, new_guid(rng)
+
+    def __call__(self, rec: dict) -> dict:
+        graph = {k[0].lower() + k[1:]: v for k, v in rec.items()}
+        details = graph.get("additionalDetails")
+        if graph.get("userAgent"):
+            details = (details or []) + [{"key": "User-Agent", "value": graph["userAgent"]}]
+        by = graph["initiatedBy"]
+        identity = (by.get("user") or by.get("app") or {}).get("displayName") or ""
+        arrived = parse_time(graph["activityDateTime"]) + self.rng.randrange(1 * TICKS, 120 * TICKS)
+        row = {"TenantId": self.workspace_tenant, "SourceSystem": "Azure AD",
+               "TimeGenerated": f"{seconds_text(arrived)}.{arrived % TICKS:07d}Z",
+               "ResourceId": f"/tenants/{self.tenant_id}/providers/Microsoft.aadiam",
+               "OperationName": graph["activityDisplayName"], "OperationVersion": "1.0",
+               "Category": graph["category"], "ResultType": "", "ResultSignature": "None",
+               "ResultDescription": graph["resultReason"], "DurationMs": 0, "CorrelationId": graph["correlationId"],
+               "Resource": "Microsoft.aadiam", "ResourceGroup": "Microsoft.aadiam",
+               "ResourceProvider": "Microsoft.aadiam", "Identity": identity, "Level": "4", "Location": "",
+               "AdditionalDetails": details, "Id": graph["id"],
+               "InitiatedBy": {"app": filled(by.get("app"), APP_FIELDS), "user": filled(by.get("user"), USER_FIELDS)},
+               "LoggedByService": graph["loggedByService"], "Result": graph["result"],
+               "ResultReason": graph["resultReason"],
+               "TargetResources": [filled(t, TARGET_FIELDS) for t in graph["targetResources"]],
+               "AADTenantId": self.tenant_id, "ActivityDisplayName": graph["activityDisplayName"],
+               "ActivityDateTime": graph["activityDateTime"], "AADOperationType": graph["operationType"],
+               "Type": "AuditLogs"}
+        assert tuple(row) == AUDIT_LOGS_COLUMNS
+        if self.rng.random() < 0.5:
+            for column in DYNAMIC_COLUMNS:
+                row[column] = row[column] if row[column] is None else compact(row[column])
+        return row
+
+
+class ExportShape:
+    """How a record is written: `lean` as rendered (the fields ssprlens reads, some absent), `full` with every field
+    of Graph's schema and the PascalCase records as complete AuditLogs rows. The full shape draws from its own
+    random stream, so the records' content, and the truth, are the same in both."""
+
+    def __init__(self, schema: str, seed: int, tenant_id: str):
+        self.full = schema == "full"
+        self.audit_logs_row = AuditLogsRow(random.Random(f"{seed}-audit-logs"), tenant_id)
+
+    def __call__(self, rec: dict) -> str:
+        if self.full:
+            rec = self.audit_logs_row(rec) if "Id" in rec else full_graph(rec)
+        return compact(rec)
+
 
 class StreamWriter:
-    """Writes lines with a local shuffle and duplicates drawn from a small window of recently written lines."""
+    """Passes lines on with a local shuffle and duplicates drawn from a small window of recently passed lines: an
+    attempt's lines stay close together (`grouped`)."""
 
     def __init__(self, rng: random.Random, out, buffer: int = 256, window: int = 64, dup_rate: float = 0.03):
         self.rng, self.out, self.size, self.dup_rate = rng, out, buffer, dup_rate
@@ -1003,7 +1105,7 @@ class StreamWriter:
     def close(self):
         while self.buffer:
             self._emit()
-        self._flush()
+        self.flush()
 
     def _emit(self):
         i = self.rng.randrange(len(self.buffer))
@@ -1014,31 +1116,86 @@ class StreamWriter:
         if self.rng.random() < self.dup_rate:
             self.pending.append(self.rng.choice(self.recent))
         if len(self.pending) >= 4096:
-            self._flush()
+            self.flush()
 
-    def _flush(self):
+    def flush(self):
         self.total += len(self.pending)
-        self.out.write(b"".join(self.pending))
+        self.out.add(self.pending)
         self.pending.clear()
+
+
+TIME_FIELD = re.compile(rb'"[Aa]ctivityDateTime":"([^"]*)"')
+
+
+def newest_first(lines: list[bytes]) -> list[bytes]:
+    times = [parse_time(TIME_FIELD.search(line)[1].decode()) for line in lines]
+    return [lines[i] for i in sorted(range(len(lines)), key=lambda i: -times[i])]
+
+
+class Arranger:
+    """Puts the lines of each chunk in the chosen order: `grouped` as they come, `shuffled` in a uniformly random
+    order of the chunk's lines, `time` newest first (the chunks in reverse, through part files next to the output,
+    so only one chunk is ever held in memory). Its random stream is its own: the order changes no record."""
+
+    def __init__(self, order: str, seed: int, sink, out: Path, chunks: int):
+        self.order, self.sink = order, sink
+        self.rng = random.Random(f"{seed}-order")
+        self.lines: list[bytes] = []
+        self.parts = ([out.with_name(f".{out.name}.part{k}") for k in range(chunks)]
+                      if order == "time" and chunks > 1 else [])
+        self.chunk = 0
+
+    def add(self, lines: list[bytes]):
+        if self.order == "grouped":
+            self.sink.write(b"".join(lines))
+        else:
+            self.lines += lines
+
+    def end_chunk(self):
+        lines, self.lines = self.lines, []
+        if self.order == "shuffled":
+            self.rng.shuffle(lines)
+            self.sink.write(b"".join(lines))
+        elif self.parts:
+            self.parts[self.chunk].write_bytes(b"".join(newest_first(lines)))
+        elif self.order == "time":
+            self.sink.write(b"".join(newest_first(lines)))
+        self.chunk += 1
+
+    def close(self):
+        for part in reversed(self.parts):
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, self.sink, 1 << 20)
+            part.unlink()
 
 
 def write_big(args):
     rng = random.Random(args.seed)
     resets, unlocks, admins, noise = counts_for(args.attempts)
     tenant = make_tenant(rng, max(150, args.attempts // 20))
+    shape = ExportShape(args.schema, args.seed, tenant.id)
     aggregate, attempts = Aggregate(), []
+    slots = plan_slots(rng, tenant, resets, unlocks, admins, noise)
+    chunks = max(1, -(-args.attempts // args.chunk_attempts))
+    chunk_ends = {len(slots) * k // chunks for k in range(1, chunks)}
     with open(args.out, "wb") as raw, (gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
                                        if args.gzip else contextlib.nullcontext(raw)) as sink:
-        writer = StreamWriter(rng, sink)
-        for slot in plan_slots(rng, tenant, resets, unlocks, admins, noise):
+        arranger = Arranger(args.order, args.seed, sink, args.out, chunks)
+        writer = StreamWriter(rng, arranger)
+        for n, slot in enumerate(slots):
+            if n in chunk_ends:
+                writer.flush()
+                arranger.end_chunk()
             attempt, rows = render(rng, tenant, slot)
             if attempt:
                 aggregate.add(attempt)
                 if args.attempts_csv:
                     attempts.append(attempt)
             for rec in rows:
-                writer.push(compact(rec))
+                writer.push(shape(rec))
         writer.close()
+        arranger.end_chunk()
+        arranger.close()
     truth = truth_json(args.seed, writer.total, writer.unique, aggregate, None)
     if args.truth:
         args.truth.write_bytes(pretty(truth))
@@ -1058,7 +1215,8 @@ def rebuild_attempts(lines: list[str]) -> dict[str, Attempt]:
     """Attempts straight from raw records: dedupe by id, group SSPR rows by correlationId, apply the rules."""
     unique = {}
     for line in lines:
-        rec = {k[0].lower() + k[1:]: v for k, v in json.loads(line).items()}
+        rec = {k[0].lower() + k[1:]: json.loads(v) if k in DYNAMIC_COLUMNS and isinstance(v, str) else v
+               for k, v in json.loads(line).items()}
         unique.setdefault(rec["id"], rec)
     groups: dict[str, list[dict]] = {}
     attempts = {}
@@ -1196,6 +1354,16 @@ def main(argv=None):
     b.add_argument("--attempts-csv", type=Path)
     b.add_argument("--seed", type=int, default=DEFAULT_SEED)
     b.add_argument("--gzip", action="store_true", help="gzip the output (level 6, mtime 0)")
+    b.add_argument("--order", choices=["grouped", "shuffled", "time"], default="grouped",
+                   help="line order within each chunk: an attempt's lines together (default), uniformly shuffled, "
+                        "or newest first by activityDateTime as Graph pages arrive (the whole file)")
+    b.add_argument("--schema", choices=["lean", "full"], default="lean",
+                   help="lean: the fields ssprlens reads, some absent (default); full: every field of Graph's "
+                        "directoryAudit on every record, mostly null, and complete AuditLogs rows for the "
+                        "PascalCase records")
+    b.add_argument("--chunk-attempts", type=int, default=100_000,
+                   help="attempts generated and ordered together (default 100000): a larger file is several "
+                        "exports of consecutive time ranges concatenated, and memory holds one chunk")
     b.add_argument("--check", action="store_true",
                    help="re-read the file and compare with the truth (holds it in memory)")
     args = p.parse_args(argv)
