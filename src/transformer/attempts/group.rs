@@ -54,13 +54,25 @@ impl Earliest {
         self.best.as_ref().is_none_or(|(best, _)| order < best)
     }
 
-    /// Keeps `value` (pushed by `push`) if it comes from a row earlier than the one kept.
-    fn offer(&mut self, order: RowOrder, push: impl FnOnce() -> Option<Text>) {
-        if self.is_before(&order)
-            && let Some(value) = push()
-        {
-            self.best = Some((order, value));
+    /// Keeps `value` (lowercased if `lowercase`) if it comes from a row earlier than the one
+    /// kept. The rows of an attempt mostly repeat one value: an equal value only moves the
+    /// order, and is not written again.
+    fn offer(&mut self, order: RowOrder, value: &str, lowercase: bool, texts: &mut Texts) {
+        if !self.is_before(&order) {
+            return;
         }
+        if let Some((kept_order, kept)) = &mut self.best
+            && is_same(texts.get(*kept), value, lowercase)
+        {
+            *kept_order = order;
+            return;
+        }
+        let value = if lowercase {
+            texts.push_lowercase(value)
+        } else {
+            texts.push(value)
+        };
+        self.best = Some((order, value));
     }
 
     fn get<'t>(&self, texts: &'t Texts) -> Option<(RowOrder, &'t str)> {
@@ -286,19 +298,18 @@ impl Group {
         let order = row_order(event);
         self.funnel.add(event, || order);
         // Values are copied only when this row is the earliest so far to have one.
-        let mut push =
-            |value: &Option<Cow<'_, str>>| value.as_deref().map(|value| texts.push(value));
-        self.client_type.offer(order, || push(&event.client_type));
-        self.user_agent.offer(order, || push(&event.user_agent));
-        self.ip_address.offer(order, || push(&event.ip_address));
-        self.user.offer(order, || {
-            let (user, lowercase) = user_of(event)?;
-            Some(if lowercase {
-                texts.push_lowercase(user)
-            } else {
-                texts.push(user)
-            })
-        });
+        for (earliest, value) in [
+            (&mut self.client_type, &event.client_type),
+            (&mut self.user_agent, &event.user_agent),
+            (&mut self.ip_address, &event.ip_address),
+        ] {
+            if let Some(value) = value.as_deref() {
+                earliest.offer(order, value, false, texts);
+            }
+        }
+        if let Some((user, lowercase)) = user_of(event) {
+            self.user.offer(order, user, lowercase, texts);
+        }
         true
     }
 
@@ -331,7 +342,7 @@ impl Group {
             (&mut self.ip_address, part.ip_address),
         ] {
             if let Some((order, value)) = theirs {
-                mine.offer(order, || Some(texts.push(value)));
+                mine.offer(order, value, false, texts);
             }
         }
         self.funnel.merge(FunnelTracker {
@@ -608,6 +619,21 @@ impl AddressTexts {
         let _ = write!(self.address, "{address}");
         let _ = write!(self.network, "{}", Network(address));
         true
+    }
+}
+
+/// Whether a kept text is `value` as it would be kept (lowercased if `lowercase`; only ASCII is
+/// lowercased here, so other text is never taken for the same).
+fn is_same(kept: &str, value: &str, lowercase: bool) -> bool {
+    if lowercase {
+        value.is_ascii()
+            && kept.len() == value.len()
+            && kept
+                .bytes()
+                .zip(value.bytes())
+                .all(|(kept, byte)| kept == byte.to_ascii_lowercase())
+    } else {
+        kept == value
     }
 }
 
