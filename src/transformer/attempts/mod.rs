@@ -530,6 +530,55 @@ mod tests {
     }
 
     #[test]
+    fn threads_adding_to_one_shared_builder_make_the_attempts_of_one_builder() {
+        let mut events = Vec::new();
+        for attempt in 0..3000 {
+            // Canonical GUIDs, and other ids now and then.
+            let correlation_id = if attempt % 7 == 0 {
+                format!("Corr-{attempt}")
+            } else {
+                format!("{attempt:08x}-0000-4000-8000-000000000000")
+            };
+            for step in 0..5 {
+                let reason = if step == 4 && attempt % 2 == 0 {
+                    "User successfully reset password"
+                } else {
+                    "User submitted their user ID"
+                };
+                let client_type =
+                    (step == 2).then_some(if attempt % 3 == 0 { "Logon" } else { "Web" });
+                let id = format!("{attempt}-{step}");
+                events.push(row(
+                    &id,
+                    &correlation_id,
+                    step,
+                    FLOW,
+                    "success",
+                    reason,
+                    client_type,
+                ));
+            }
+        }
+        // Every record twice; four threads at once, each taking every fourth, so the rows of
+        // one attempt are added by different threads at the same time.
+        let copies: Vec<&Event> = events.iter().chain(&events).collect();
+        let shared = SharedAttemptBuilder::default();
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (shared, copies) = (&shared, &copies);
+                scope.spawn(move || {
+                    for event in copies.iter().skip(thread).step_by(4) {
+                        shared.add(&event.view());
+                    }
+                });
+            }
+        });
+        let attempts = rows(shared.into_builder().finish(&ChannelRules::builtin()));
+        assert_eq!(attempts.len(), 3000);
+        assert_eq!(attempts, build(&events));
+    }
+
+    #[test]
     fn parts_of_a_key_found_twice_are_marked_in_every_table() {
         let keys = vec![
             vec![Some("a"), Some("b"), Some("a"), None],
