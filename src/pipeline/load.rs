@@ -7,7 +7,7 @@
 //!
 //! | source | needs | reader | decoder | attempts built by |
 //! |---|---|---|---|---|
-//! | files | attempts | [`read_file_parallel`]: blocks cut at line ends, every core (other shapes: the framer, one thread) | [`crate::fetcher::lean`], falling back to [`crate::fetcher::record::decode`] | an [`AttemptBuilder`] per thread, merged; events never kept |
+//! | files | attempts | [`read_file_parallel`]: blocks cut at line ends, every core (other shapes: the framer, one thread) | [`crate::fetcher::lean`], falling back to [`crate::fetcher::record::decode`] | one [`SharedAttemptBuilder`], every thread adding to it; events never kept |
 //! | files | events | [`files::read_file`]: the framer, one thread | [`crate::fetcher::record::decode`] | [`build_attempts`] over the events, deduplicated by id |
 //! | store | attempts | [`Store::fold_parts`]: the batches' parts Parquet, every core (events of batches without parts) | — | [`attempts_of_parts`] |
 //! | store | events | [`Store::read_events`] | — | [`build_attempts`] |
@@ -34,7 +34,9 @@ use crate::reporter::ReportError;
 use crate::reporter::frames::{calendar_frame, channel_order_frame, params_frame};
 use crate::reporter::queries::{Frames, Tables};
 use crate::store::Store;
-use crate::transformer::attempts::{AttemptBuilder, attempts_of_parts, build_attempts};
+use crate::transformer::attempts::{
+    AttemptBuilder, SharedAttemptBuilder, attempts_of_parts, build_attempts,
+};
 use crate::transformer::calendar::{calendar_days, place};
 use crate::transformer::event::{normalize, normalize_view};
 use crate::transformer::ip_history::mark_new_ips;
@@ -238,16 +240,26 @@ pub fn read_files(
     Ok((events, stats))
 }
 
-/// One reading thread's share: events folded into attempts as they come, rejects kept aside.
-#[derive(Default)]
-struct Fold {
-    attempts: AttemptBuilder,
+/// One reading thread's share: events folded into the attempts all threads share as they
+/// come, rejects kept aside.
+struct Fold<'a> {
+    attempts: &'a SharedAttemptBuilder,
     /// Records read, copies included.
     records: u64,
     rejects: Vec<(u64, String, Vec<u8>)>,
 }
 
-impl Sink for Fold {
+impl<'a> Fold<'a> {
+    fn new(attempts: &'a SharedAttemptBuilder) -> Self {
+        Fold {
+            attempts,
+            records: 0,
+            rejects: Vec::new(),
+        }
+    }
+}
+
+impl Sink for Fold<'_> {
     fn item(&mut self, item: Item<'_>) {
         match item {
             Item::Record {
@@ -283,14 +295,13 @@ pub fn fold_files(
 ) -> Result<(DataFrame, ReadStats), Error> {
     let files = files::expand_inputs(inputs)?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut builders = Vec::new();
+    let shared = SharedAttemptBuilder::default();
     let mut records = 0;
     let start = std::time::Instant::now();
     for path in &files {
-        let folds = read_file_parallel(path, workers, Fold::default)?;
+        let folds = read_file_parallel(path, workers, || Fold::new(&shared))?;
         let mut file_rejects = Vec::new();
         for fold in folds {
-            builders.push(fold.attempts);
             records += fold.records;
             file_rejects.extend(fold.rejects);
         }
@@ -301,7 +312,7 @@ pub fn fold_files(
         }
     }
     debug!("read inputs: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
-    let attempts = timed("merge", || AttemptBuilder::merge_all(builders));
+    let attempts = shared.into_builder();
     let (rows, without_time) = attempts.rows();
     let stats = ReadStats {
         files: files.len(),

@@ -17,6 +17,7 @@ use foldhash::fast::{FixedState, RandomState};
 use super::super::funnel::FunnelTracker;
 use super::super::network::{Network, parse_address};
 use super::super::rules::Classifier;
+use super::arena::{Text, Texts};
 use crate::model::{
     ADMIN_CHANNEL, ActivityKind, AdminSource, Attempt, AttemptKind, AttemptPart, AttemptView,
     EventView, RowOrder,
@@ -39,53 +40,6 @@ pub(super) fn row_order(event: &EventView<'_>) -> RowOrder {
     }
 }
 
-/// The texts of a partition's groups, one after another in one buffer: a new group or value
-/// costs no allocation of its own, and the partition frees them all at once. A replaced value
-/// stays behind until then (a group replaces a value only when an earlier row brings one).
-#[derive(Default)]
-pub(super) struct Texts {
-    buffer: String,
-}
-
-/// Where a text is in its partition's [`Texts`].
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Text {
-    start: usize,
-    len: usize,
-}
-
-impl Texts {
-    pub(super) fn push(&mut self, text: &str) -> Text {
-        let start = self.buffer.len();
-        self.buffer.push_str(text);
-        Text {
-            start,
-            len: text.len(),
-        }
-    }
-
-    /// Pushes `text` lowercased.
-    fn push_lowercase(&mut self, text: &str) -> Text {
-        let start = self.buffer.len();
-        if text.is_ascii() {
-            self.buffer.extend(
-                text.bytes()
-                    .map(|byte| char::from(byte.to_ascii_lowercase())),
-            );
-        } else {
-            self.buffer.push_str(&text.to_lowercase());
-        }
-        Text {
-            start,
-            len: self.buffer.len() - start,
-        }
-    }
-
-    pub(super) fn get(&self, text: Text) -> &str {
-        &self.buffer[text.start..text.start + text.len]
-    }
-}
-
 /// The value of the earliest row that has one.
 struct Earliest {
     best: Option<(RowOrder, Text)>,
@@ -100,13 +54,25 @@ impl Earliest {
         self.best.as_ref().is_none_or(|(best, _)| order < best)
     }
 
-    /// Keeps `value` (pushed by `push`) if it comes from a row earlier than the one kept.
-    fn offer(&mut self, order: RowOrder, push: impl FnOnce() -> Option<Text>) {
-        if self.is_before(&order)
-            && let Some(value) = push()
-        {
-            self.best = Some((order, value));
+    /// Keeps `value` (lowercased if `lowercase`) if it comes from a row earlier than the one
+    /// kept. The rows of an attempt mostly repeat one value: an equal value only moves the
+    /// order, and is not written again.
+    fn offer(&mut self, order: RowOrder, value: &str, lowercase: bool, texts: &mut Texts) {
+        if !self.is_before(&order) {
+            return;
         }
+        if let Some((kept_order, kept)) = &mut self.best
+            && is_same(texts.get(*kept), value, lowercase)
+        {
+            *kept_order = order;
+            return;
+        }
+        let value = if lowercase {
+            texts.push_lowercase(value)
+        } else {
+            texts.push(value)
+        };
+        self.best = Some((order, value));
     }
 
     fn get<'t>(&self, texts: &'t Texts) -> Option<(RowOrder, &'t str)> {
@@ -121,10 +87,15 @@ impl Earliest {
     }
 }
 
-/// The keys of rows added one at a time: a short list (almost always), or a set once it grows
-/// long. A key is a hash of the record id whose top bit says whether the row has no time, so
-/// the copies of a record share it.
+/// The keys of rows added one at a time: a few in place (almost always), a short list, or a set
+/// once it grows long. A key is a hash of the record id whose top bit says whether the row has
+/// no time, so the copies of a record share it.
 enum RowKeys {
+    /// In the group itself: no allocation, and no other memory to fetch to add a row.
+    Inline {
+        len: u8,
+        keys: [u64; RowKeys::INLINE],
+    },
     Few(Vec<u64>),
     // Boxed: most groups have a few keys, and the set would make every group larger.
     #[allow(clippy::box_collection)]
@@ -132,12 +103,37 @@ enum RowKeys {
 }
 
 impl RowKeys {
+    /// The most keys kept in place.
+    const INLINE: usize = 6;
     /// The longest list searched one key at a time.
     const FEW: usize = 32;
+
+    fn new() -> Self {
+        RowKeys::Inline {
+            len: 0,
+            keys: [0; Self::INLINE],
+        }
+    }
 
     /// Adds a key; `false` if it was there already.
     fn insert(&mut self, key: u64) -> bool {
         match self {
+            RowKeys::Inline { len, keys } => {
+                let held = &keys[..usize::from(*len)];
+                if held.contains(&key) {
+                    return false;
+                }
+                if held.len() < Self::INLINE {
+                    keys[held.len()] = key;
+                    *len += 1;
+                } else {
+                    let mut list = Vec::with_capacity(Self::FEW);
+                    list.extend_from_slice(held);
+                    list.push(key);
+                    *self = RowKeys::Few(list);
+                }
+                true
+            }
             RowKeys::Few(keys) if keys.contains(&key) => false,
             RowKeys::Few(keys) if keys.len() < Self::FEW => {
                 keys.push(key);
@@ -155,6 +151,7 @@ impl RowKeys {
 
     fn iter(&self) -> Box<dyn Iterator<Item = u64> + '_> {
         match self {
+            RowKeys::Inline { len, keys } => Box::new(keys[..usize::from(*len)].iter().copied()),
             RowKeys::Few(keys) => Box::new(keys.iter().copied()),
             RowKeys::Many(set) => Box::new(set.iter().copied()),
         }
@@ -162,6 +159,7 @@ impl RowKeys {
 
     fn len(&self) -> usize {
         match self {
+            RowKeys::Inline { len, .. } => usize::from(*len),
             RowKeys::Few(keys) => keys.len(),
             RowKeys::Many(set) => set.len(),
         }
@@ -178,8 +176,39 @@ pub(super) fn is_untimed(key: u64) -> bool {
     key >> 63 == 1
 }
 
+/// A correlation id as groups compare it: the canonical GUID Entra writes (lowercase, 36
+/// characters) packed into 128 bits (as two words: a group needs no 16-byte alignment), or any other text, compared as text. Two ids are equal
+/// exactly when their keys are equal and, for other texts, their texts too; a group's key is
+/// in the group itself, so finding a GUID's group reads no text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum IdKey {
+    Guid([u64; 2]),
+    Other,
+}
+
+impl IdKey {
+    pub(super) fn of(id: &str) -> IdKey {
+        let bytes = id.as_bytes();
+        if bytes.len() != 36 {
+            return IdKey::Other;
+        }
+        let mut packed = 0u128;
+        for (at, &byte) in bytes.iter().enumerate() {
+            let nibble = match (matches!(at, 8 | 13 | 18 | 23), byte) {
+                (true, b'-') => continue,
+                (false, b'0'..=b'9') => byte - b'0',
+                (false, b'a'..=b'f') => byte - b'a' + 10,
+                _ => return IdKey::Other,
+            };
+            packed = packed << 4 | u128::from(nibble);
+        }
+        IdKey::Guid([(packed >> 64) as u64, packed as u64])
+    }
+}
+
 /// Everything known about one correlation id; its texts are in its partition's [`Texts`].
 pub(super) struct Group {
+    pub(super) id_key: IdKey,
     pub(super) correlation_id: Text,
     /// The hash that placed the group in its partition.
     pub(super) hash: u64,
@@ -205,9 +234,10 @@ pub(super) struct Group {
 impl Group {
     pub(super) fn new(correlation_id: &str, hash: u64, texts: &mut Texts) -> Self {
         Group {
+            id_key: IdKey::of(correlation_id),
             correlation_id: texts.push(correlation_id),
             hash,
-            keys: RowKeys::Few(Vec::new()),
+            keys: RowKeys::new(),
             counted_rows: 0,
             has_reset_row: false,
             has_unlock_row: false,
@@ -268,19 +298,18 @@ impl Group {
         let order = row_order(event);
         self.funnel.add(event, || order);
         // Values are copied only when this row is the earliest so far to have one.
-        let mut push =
-            |value: &Option<Cow<'_, str>>| value.as_deref().map(|value| texts.push(value));
-        self.client_type.offer(order, || push(&event.client_type));
-        self.user_agent.offer(order, || push(&event.user_agent));
-        self.ip_address.offer(order, || push(&event.ip_address));
-        self.user.offer(order, || {
-            let (user, lowercase) = user_of(event)?;
-            Some(if lowercase {
-                texts.push_lowercase(user)
-            } else {
-                texts.push(user)
-            })
-        });
+        for (earliest, value) in [
+            (&mut self.client_type, &event.client_type),
+            (&mut self.user_agent, &event.user_agent),
+            (&mut self.ip_address, &event.ip_address),
+        ] {
+            if let Some(value) = value.as_deref() {
+                earliest.offer(order, value, false, texts);
+            }
+        }
+        if let Some((user, lowercase)) = user_of(event) {
+            self.user.offer(order, user, lowercase, texts);
+        }
         true
     }
 
@@ -313,7 +342,7 @@ impl Group {
             (&mut self.ip_address, part.ip_address),
         ] {
             if let Some((order, value)) = theirs {
-                mine.offer(order, || Some(texts.push(value)));
+                mine.offer(order, value, false, texts);
             }
         }
         self.funnel.merge(FunnelTracker {
@@ -593,6 +622,21 @@ impl AddressTexts {
     }
 }
 
+/// Whether a kept text is `value` as it would be kept (lowercased if `lowercase`; only ASCII is
+/// lowercased here, so other text is never taken for the same).
+fn is_same(kept: &str, value: &str, lowercase: bool) -> bool {
+    if lowercase {
+        value.is_ascii()
+            && kept.len() == value.len()
+            && kept
+                .bytes()
+                .zip(value.bytes())
+                .all(|(kept, byte)| kept == byte.to_ascii_lowercase())
+    } else {
+        kept == value
+    }
+}
+
 fn is_success(result: Option<&str>) -> bool {
     result.is_some_and(|result| result.trim().eq_ignore_ascii_case("success"))
 }
@@ -620,6 +664,30 @@ fn user_of<'e>(event: &'e EventView<'_>) -> Option<(&'e str, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_canonical_guids_are_packed_and_packing_keeps_them_apart() {
+        let guid = "7c6f02ce-006a-4066-9034-2b90d780686f";
+        assert!(matches!(IdKey::of(guid), IdKey::Guid(_)));
+        assert_ne!(
+            IdKey::of(guid),
+            IdKey::of("7c6f02ce-006a-4066-9034-2b90d780686e")
+        );
+        assert_ne!(
+            IdKey::of(guid),
+            IdKey::of("7c6f02ce-006a-4066-9034-2b90d78068f6")
+        );
+        for other in [
+            "7C6F02CE-006A-4066-9034-2B90D780686F",
+            "7c6f02ce0006a-4066-9034-2b90d780686f",
+            "7c6f02ce-006a-4066-9034-2b90d780686",
+            "{7c6f02ce-006a-4066-9034-2b90d780686}",
+            "7c6f02ce-006a-4066-9034-2b90d780686g",
+            "",
+        ] {
+            assert_eq!(IdKey::of(other), IdKey::Other, "{other}");
+        }
+    }
 
     /// Ties are stored: they must be XXH3 as specified. The expected values are the
     /// specification's test vector for the empty input and Python's `xxhash` package

@@ -22,19 +22,21 @@
 //! finish, one partition per core at a time. A builder also takes in, and gives out, the
 //! state of each correlation id as an [`AttemptPart`]: what the store keeps of its batches.
 
+mod arena;
 mod group;
 
 use std::collections::HashSet;
 use std::hash::BuildHasher;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray, PolarsResult};
 use rayon::prelude::*;
 
+use self::arena::{Chunks, Texts};
 use self::group::{
-    AddressTexts, Group, Texts, admin_attempt, admin_attempt_of_part, admin_part, attempt_of,
+    AddressTexts, Group, IdKey, admin_attempt, admin_attempt_of_part, admin_part, attempt_of,
     is_untimed, row_key,
 };
 use super::helpdesk::settle;
@@ -94,26 +96,11 @@ impl AttemptBuilder {
         let new = match event.correlation_id.as_deref() {
             Some(correlation_id) => {
                 let hash = GROUP_HASH.hash_one(correlation_id);
-                let partition = self.partition(hash);
-                match partition.find(correlation_id, hash) {
-                    Some(index) => partition.groups[index].add(event, key, &mut partition.texts),
-                    None => {
-                        let texts = &mut partition.texts;
-                        let mut group = Group::new(correlation_id, hash, texts);
-                        group.add(event, key, texts);
-                        partition.insert(group);
-                        true
-                    }
-                }
+                self.partition(hash).add(correlation_id, hash, event, key)
             }
             None => self.loose_rows.insert(key),
         };
-        let source = match event.kind {
-            ActivityKind::AdminReset => AdminSource::Portal,
-            ActivityKind::DirectoryReset => AdminSource::OtherTool,
-            _ => return,
-        };
-        if new {
+        if new && let Some(source) = admin_source(event.kind) {
             self.admin.push(admin_attempt(event, source));
         }
     }
@@ -127,8 +114,11 @@ impl AttemptBuilder {
         }
         let hash = GROUP_HASH.hash_one(part.key);
         let partition = self.partition(hash);
-        match partition.find(part.key, hash) {
-            Some(index) => partition.groups[index].take_part(part, &mut partition.texts),
+        match partition.find(part.key, IdKey::of(part.key), hash) {
+            Some(index) => {
+                let group = partition.groups.get_mut(index);
+                group.take_part(part, &mut partition.texts)
+            }
             None => {
                 let group = Group::from_part(part, hash, &mut partition.texts);
                 partition.insert(group);
@@ -150,13 +140,12 @@ impl AttemptBuilder {
         if self.partitions.is_empty() {
             self.partitions.resize_with(PARTITIONS, Partition::default);
         }
-        // Bits the partition's table does not use for its slots and tags.
-        &mut self.partitions[(hash >> 32) as usize % PARTITIONS]
+        &mut self.partitions[partition_index(hash)]
     }
 
     /// Rows added one at a time, each record once; and how many of them have no time.
     pub fn rows(&self) -> (u64, u64) {
-        let groups = self.partitions.iter().flat_map(|p| &p.groups);
+        let groups = self.partitions.iter().flat_map(|p| p.groups.iter());
         let keys = groups
             .flat_map(Group::keys)
             .chain(self.loose_rows.iter().copied());
@@ -237,6 +226,85 @@ impl AttemptBuilder {
         std::thread::spawn(move || drop(partitions));
         Ok(shares)
     }
+}
+
+/// The partition of a correlation id's hash: bits its partition's table does not use for its
+/// slots and tags.
+fn partition_index(hash: u64) -> usize {
+    (hash >> 32) as usize % PARTITIONS
+}
+
+/// The helpdesk reset an event of `kind` makes, if any.
+fn admin_source(kind: ActivityKind) -> Option<AdminSource> {
+    match kind {
+        ActivityKind::AdminReset => Some(AdminSource::Portal),
+        ActivityKind::DirectoryReset => Some(AdminSource::OtherTool),
+        _ => None,
+    }
+}
+
+/// An [`AttemptBuilder`] that every reading thread adds to at once, each partition behind a
+/// lock of its own: a correlation id has one group however the input is ordered, so the
+/// threads neither hold a copy of every attempt each nor merge them afterwards. A thread holds
+/// a partition's lock only to find and update one group.
+pub struct SharedAttemptBuilder {
+    partitions: Vec<Mutex<Partition>>,
+    /// Helpdesk resets and rows without a correlation id (few).
+    rest: Mutex<AttemptBuilder>,
+}
+
+impl Default for SharedAttemptBuilder {
+    fn default() -> Self {
+        SharedAttemptBuilder {
+            partitions: std::iter::repeat_with(Mutex::default)
+                .take(PARTITIONS)
+                .collect(),
+            rest: Mutex::default(),
+        }
+    }
+}
+
+impl SharedAttemptBuilder {
+    /// Adds one event, as [`AttemptBuilder::add`] does.
+    pub fn add(&self, event: &EventView<'_>) {
+        let key = row_key(&ROW_HASH, event);
+        let new = match event.correlation_id.as_deref() {
+            Some(correlation_id) => {
+                let hash = GROUP_HASH.hash_one(correlation_id);
+                let mut partition = lock(&self.partitions[partition_index(hash)]);
+                partition.add(correlation_id, hash, event, key)
+            }
+            None => lock(&self.rest).loose_rows.insert(key),
+        };
+        if new && let Some(source) = admin_source(event.kind) {
+            let attempt = admin_attempt(event, source);
+            lock(&self.rest).admin.push(attempt);
+        }
+    }
+
+    /// The builder of everything added.
+    pub fn into_builder(self) -> AttemptBuilder {
+        let mut builder = self
+            .rest
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        builder.partitions = self
+            .partitions
+            .into_iter()
+            .map(|partition| {
+                partition
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner)
+            })
+            .collect();
+        builder
+    }
+}
+
+/// Locks a mutex; a thread that panicked holding it left whole groups behind (a group changes
+/// only after every check of its row), so its contents stay usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The `attempts` table of parts tables (see [`crate::columns::parts_frame`]), without its
@@ -333,25 +401,41 @@ fn table_of(shares: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 struct Partition {
     /// Indexes into `groups`, by the hash of the correlation id.
     table: HashTable<usize>,
-    groups: Vec<Group>,
+    groups: Chunks<Group>,
     texts: Texts,
 }
 
 impl Partition {
-    /// The index of the group of a correlation id, if it has one.
-    fn find(&self, correlation_id: &str, hash: u64) -> Option<usize> {
+    /// The index of the group of a correlation id (whose [`IdKey`] is `key`), if it has one.
+    fn find(&self, correlation_id: &str, key: IdKey, hash: u64) -> Option<usize> {
         let (groups, texts) = (&self.groups, &self.texts);
         self.table
             .find(hash, |&index| {
-                texts.get(groups[index].correlation_id) == correlation_id
+                let group = groups.get(index);
+                group.id_key == key
+                    && (key != IdKey::Other || texts.get(group.correlation_id) == correlation_id)
             })
             .copied()
+    }
+
+    /// Adds a row of a correlation id (of hash `hash`) with its row key; `false` (and nothing
+    /// changes) for a row seen before.
+    fn add(&mut self, correlation_id: &str, hash: u64, event: &EventView<'_>, key: u64) -> bool {
+        match self.find(correlation_id, IdKey::of(correlation_id), hash) {
+            Some(index) => self.groups.get_mut(index).add(event, key, &mut self.texts),
+            None => {
+                let mut group = Group::new(correlation_id, hash, &mut self.texts);
+                group.add(event, key, &mut self.texts);
+                self.insert(group);
+                true
+            }
+        }
     }
 
     fn insert(&mut self, group: Group) {
         let groups = &self.groups;
         self.table
-            .insert_unique(group.hash, groups.len(), |&index| groups[index].hash);
+            .insert_unique(group.hash, groups.len(), |&index| groups.get(index).hash);
         self.groups.push(group);
     }
 
@@ -374,8 +458,11 @@ impl Partition {
         }
         for mut group in other.groups {
             let correlation_id = other.texts.get(group.correlation_id);
-            match self.find(correlation_id, group.hash) {
-                Some(index) => self.groups[index].merge(&group, &other.texts, &mut self.texts),
+            match self.find(correlation_id, group.id_key, group.hash) {
+                Some(index) => {
+                    let mine = self.groups.get_mut(index);
+                    mine.merge(&group, &other.texts, &mut self.texts)
+                }
                 None => {
                     group.relocate(&other.texts, &mut self.texts);
                     self.insert(group);
@@ -440,6 +527,55 @@ mod tests {
 
     fn build(events: &[Event]) -> Vec<Attempt> {
         attempts_of(events, &ChannelRules::builtin())
+    }
+
+    #[test]
+    fn threads_adding_to_one_shared_builder_make_the_attempts_of_one_builder() {
+        let mut events = Vec::new();
+        for attempt in 0..3000 {
+            // Canonical GUIDs, and other ids now and then.
+            let correlation_id = if attempt % 7 == 0 {
+                format!("Corr-{attempt}")
+            } else {
+                format!("{attempt:08x}-0000-4000-8000-000000000000")
+            };
+            for step in 0..5 {
+                let reason = if step == 4 && attempt % 2 == 0 {
+                    "User successfully reset password"
+                } else {
+                    "User submitted their user ID"
+                };
+                let client_type =
+                    (step == 2).then_some(if attempt % 3 == 0 { "Logon" } else { "Web" });
+                let id = format!("{attempt}-{step}");
+                events.push(row(
+                    &id,
+                    &correlation_id,
+                    step,
+                    FLOW,
+                    "success",
+                    reason,
+                    client_type,
+                ));
+            }
+        }
+        // Every record twice; four threads at once, each taking every fourth, so the rows of
+        // one attempt are added by different threads at the same time.
+        let copies: Vec<&Event> = events.iter().chain(&events).collect();
+        let shared = SharedAttemptBuilder::default();
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (shared, copies) = (&shared, &copies);
+                scope.spawn(move || {
+                    for event in copies.iter().skip(thread).step_by(4) {
+                        shared.add(&event.view());
+                    }
+                });
+            }
+        });
+        let attempts = rows(shared.into_builder().finish(&ChannelRules::builtin()));
+        assert_eq!(attempts.len(), 3000);
+        assert_eq!(attempts, build(&events));
     }
 
     #[test]

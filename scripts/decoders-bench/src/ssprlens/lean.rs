@@ -1,0 +1,1 @@
+../../../../src/fetcher/lean.rs
