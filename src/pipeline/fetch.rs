@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 use super::archive::import_archives;
+use super::compact::compact_touched;
 use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, each_event, load};
 pub use super::progress::Progress;
@@ -162,6 +163,7 @@ pub async fn fetch(
         // Re-read: the other sources' entries are kept as they are.
         ..store.state()?.unwrap_or_default()
     })?;
+    compact_touched(&mut store, config.compact);
     info!(
         "fetched {} pages, {} records: {} new, {} already stored, {} rejected; waited {:.1}s ({} throttled, {} retries); watermark {moved}",
         outcome.stats.pages,
@@ -204,6 +206,7 @@ pub async fn import(config: &ImportConfig) -> Result<u64, Error> {
     if let Some(archive) = &config.archive {
         import_archives(archive, &mut store, &mut known, &mut rejects).await?;
     }
+    compact_touched(&mut store, config.compact);
     let count = rejects.count();
     rejects.close()?;
     if !config.inputs.is_empty() {
@@ -228,6 +231,7 @@ pub async fn run(
         // The fetch's rejects file is complete: the archive's rejects are named and counted.
         let mut rejects = RejectLog::open(None)?;
         import_archives(archive, &mut store, &mut known, &mut rejects).await?;
+        compact_touched(&mut store, config.fetch.compact);
         outcome.rejects += rejects.count();
     }
     let (mut tables, _) = load(&Load {

@@ -1,0 +1,254 @@
+//! Compaction: each chosen day's batches become one batch (raw, parts and events files), holding
+//! the same records, each id once, so that a report reads one parts table per day with one
+//! part per correlation id instead of one per batch.
+//!
+//! The protocol, one day at a time, under the store's lock:
+//! 1. the journal `journal/date=D.json` names the new batch and the batches it replaces;
+//! 2. the new raw file (the replaced raw files' gzip members, concatenated) and the new parts
+//!    file (made from the day's events) are written;
+//! 3. the new events file is written: the commit point, as for any batch;
+//! 4. the replaced batches' files go, events first, then parts and raw;
+//! 5. the journal goes.
+//!
+//! A reader lists the day's events files, then reads the journal: a journal whose new batch is
+//! listed hides the batches it replaces (see [`super::journal::committed`]); a file gone
+//! between the listing and its reading means a compaction finished meanwhile, and the day is
+//! listed again. [`Store::finish_compactions`], run when the store is opened for writing, rolls
+//! an interrupted compaction forward (its events file exists: step 4 and 5 again) or back (it
+//! does not: the new raw and parts files go, then the journal).
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::{self, File};
+use std::io;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::journal::{self, Journal, batch_of};
+use super::{EVENTS, PARTS, PartsOf, RAW, Store, StoreError};
+use crate::columns::{events_frame, events_from_frame};
+use crate::fsio::{create_private_dir_all, sync_dir, write_durably};
+use crate::model::Event;
+
+/// What compacting one day did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCompaction {
+    /// The partition: a UTC day, or `unknown` for events without a time.
+    pub day: String,
+    pub files_before: usize,
+    pub files_after: usize,
+    /// Attempt parts in the day's parts files (a batch without one counts none).
+    pub parts_before: usize,
+    pub parts_after: usize,
+    /// The day's records, each id once.
+    pub records: usize,
+}
+
+impl Store {
+    /// Compacts the days `from..=to` (every day when `None`) that hold more than one batch, or
+    /// a batch without a parts file; `parts_of` makes a day's parts table from its events.
+    pub fn compact(
+        &mut self,
+        days: Option<(NaiveDate, NaiveDate)>,
+        parts_of: PartsOf<'_>,
+    ) -> Result<Vec<DayCompaction>, StoreError> {
+        let partitions = self.chosen_partitions(days)?;
+        self.compact_partitions(partitions, parts_of)
+    }
+
+    /// Compacts the days this writer has written batches into, where worth it (as [`Self::compact`]).
+    pub fn compact_touched(&mut self, parts_of: PartsOf<'_>) -> Result<Vec<DayCompaction>, StoreError> {
+        let touched: BTreeSet<String> = std::mem::take(&mut self.touched);
+        let partitions = self
+            .partitions(EVENTS)?
+            .into_iter()
+            .filter(|(partition, _)| touched.contains(partition))
+            .collect();
+        self.compact_partitions(partitions, parts_of)
+    }
+
+    fn compact_partitions(
+        &mut self,
+        partitions: Vec<(String, std::path::PathBuf)>,
+        parts_of: PartsOf<'_>,
+    ) -> Result<Vec<DayCompaction>, StoreError> {
+        let mut done = Vec::new();
+        for (partition, dir) in partitions {
+            if let Some(day) = self.compact_day(&partition, &dir, parts_of)? {
+                done.push(day);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Compacts one day when it holds more than one batch or a batch without parts.
+    fn compact_day(
+        &mut self,
+        partition: &str,
+        events_dir: &Path,
+        parts_of: PartsOf<'_>,
+    ) -> Result<Option<DayCompaction>, StoreError> {
+        let files = self.batch_files(partition, events_dir)?;
+        let batches: Vec<String> = files
+            .iter()
+            .filter_map(|file| batch_of(file).map(str::to_owned))
+            .collect();
+        let parts_dir = self.dir.join(PARTS).join(format!("date={partition}"));
+        let raw_dir = self.dir.join(RAW).join(format!("date={partition}"));
+        let mut parts_before = 0;
+        let mut every_batch_has_parts = true;
+        for batch in &batches {
+            match parts_rows(&parts_dir.join(format!("{batch}.parquet"))) {
+                Some(rows) => parts_before += rows,
+                None => every_batch_has_parts = false,
+            }
+        }
+        if batches.len() < 2 && every_batch_has_parts {
+            return Ok(None);
+        }
+        let mut seen = HashSet::new();
+        let mut events: Vec<Event> = Vec::new();
+        for frame in self.read_day(partition, events_dir, |file| self.parquet(file, None))? {
+            let batch =
+                events_from_frame(&frame).map_err(|source| self.data_error(events_dir, source))?;
+            events.extend(batch.into_iter().filter(|event| seen.insert(event.id.clone())));
+        }
+        let mut raw = Vec::new();
+        for batch in &batches {
+            match fs::read(raw_dir.join(format!("{batch}.ndjson.gz"))) {
+                // Gzip members concatenated are one gzip stream of their contents.
+                Ok(bytes) => raw.extend(bytes),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(self.io_error("reading the raw archive", source)),
+            }
+        }
+        let name = self.next_batch_name();
+        let journal = Journal {
+            new: name.clone(),
+            replaces: batches.clone(),
+        };
+        journal::write(&self.dir, partition, &journal)
+            .map_err(|source| self.io_error(&format!("writing the journal of {partition}"), source))?;
+        crash_point("journal");
+        if !raw.is_empty() {
+            create_private_dir_all(&raw_dir).map_err(|source| self.io_error("creating a raw partition", source))?;
+            let file = format!("{RAW}/date={partition}/{name}.ndjson.gz");
+            write_durably(&self.dir.join(&file), &raw)
+                .map_err(|source| self.io_error(&format!("writing {file}"), source))?;
+        }
+        crash_point("raw");
+        let parts = parts_of(&events).map_err(|source| self.data_error(&parts_dir, source))?;
+        let parts_after = parts.height();
+        create_private_dir_all(&parts_dir).map_err(|source| self.io_error("creating a parts partition", source))?;
+        self.write_parquet(
+            parts,
+            &format!("{PARTS}/date={partition}/{name}.parquet"),
+            ParquetCompression::Lz4Raw,
+        )?;
+        crash_point("parts");
+        let frame = events_frame(&events).map_err(|source| self.data_error(events_dir, source))?;
+        self.write_parquet(
+            frame,
+            &format!("{EVENTS}/date={partition}/{name}.parquet"),
+            ParquetCompression::default(),
+        )?;
+        crash_point("committed");
+        self.remove_batches(partition, &batches)
+            .map_err(|source| self.io_error(&format!("removing the batches {partition} replaced"), source))?;
+        journal::remove(&self.dir, partition)
+            .map_err(|source| self.io_error(&format!("removing the journal of {partition}"), source))?;
+        crash_point("done");
+        Ok(Some(DayCompaction {
+            day: partition.to_owned(),
+            files_before: batches.len(),
+            files_after: 1,
+            parts_before,
+            parts_after,
+            records: events.len(),
+        }))
+    }
+
+    /// Removes batches of a day: every events file first (readers stop seeing them), then their
+    /// parts and raw files.
+    fn remove_batches(&self, partition: &str, batches: &[String]) -> io::Result<()> {
+        let day = format!("date={partition}");
+        for (kind, suffix) in [(EVENTS, ".parquet"), (PARTS, ".parquet"), (RAW, ".ndjson.gz")] {
+            let dir = self.dir.join(kind).join(&day);
+            for batch in batches {
+                match fs::remove_file(dir.join(format!("{batch}{suffix}"))) {
+                    Ok(()) => crash_point("removing"),
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            if dir.is_dir() {
+                sync_dir(&dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes what interrupted compactions left: forward where the new batch was committed,
+    /// back where it was not; then the journal goes.
+    pub(super) fn finish_compactions(&self) -> io::Result<()> {
+        for partition in journal::pending(&self.dir)? {
+            let Some(journal) = journal::read(&self.dir, &partition)? else {
+                continue;
+            };
+            let day = format!("date={partition}");
+            let committed = self
+                .dir
+                .join(EVENTS)
+                .join(&day)
+                .join(format!("{}.parquet", journal.new))
+                .exists();
+            if committed {
+                tracing::warn!(
+                    "finishing the compaction of {partition} an interrupted run committed"
+                );
+                self.remove_batches(&partition, &journal.replaces)?;
+            } else {
+                tracing::warn!(
+                    "undoing the compaction of {partition} an interrupted run began; its batches stay"
+                );
+                self.remove_batches(&partition, std::slice::from_ref(&journal.new))?;
+            }
+            journal::remove(&self.dir, &partition)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rows of a parts file, `None` if it is missing or unreadable.
+fn parts_rows(path: &Path) -> Option<usize> {
+    let file = File::open(path).ok()?;
+    ParquetReader::new(file).num_rows().ok()
+}
+
+/// Stops the process with SIGKILL when `SSPRLENS_CRASH_AT` names this point, at its
+/// `SSPRLENS_CRASH_AFTER`-th passage (default the first): the crash tests' kill -9, built into
+/// test builds only.
+#[cfg(feature = "test-support")]
+fn crash_point(point: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PASSED: AtomicUsize = AtomicUsize::new(0);
+    if std::env::var("SSPRLENS_CRASH_AT").ok().as_deref() != Some(point) {
+        return;
+    }
+    let nth: usize = std::env::var("SSPRLENS_CRASH_AFTER")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    if PASSED.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
+#[cfg(not(feature = "test-support"))]
+fn crash_point(_: &str) {}
