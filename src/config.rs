@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, ArchiveArgs, CalibrateArgs, CompactArgs, ConnectionArgs, FetchArgs, FetchSource, ImportArgs,
-    PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
+    AnalysisArgs, ArchiveArgs, CalibrateArgs, CompactArgs, ConnectionArgs, FetchArgs, FetchSource,
+    ImportArgs, PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;

@@ -8,8 +8,8 @@ use super::demo::{self, DemoConfig};
 use super::{calibrate, compact, fetch, reach, reconcile, report, workspace};
 use crate::cli::{Cli, Command, LogFormat};
 use crate::config::{
-    CalibrateConfig, CompactConfig, FetchConfig, ImportConfig, ReachConfig, ReconcileConfig, ReportConfig,
-    RunConfig,
+    CalibrateConfig, CompactConfig, FetchConfig, ImportConfig, ReachConfig, ReconcileConfig,
+    ReportConfig, RunConfig,
 };
 use crate::error::{Error, exit};
 use crate::fetcher::graph::{Cancel, CancelHandle};

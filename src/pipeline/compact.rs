@@ -28,7 +28,12 @@ pub fn compact(config: &CompactConfig, quiet: bool) -> Result<(), Error> {
         let _ = writeln!(
             text,
             "{}: {} batches → {}, {} attempt parts → {}, {} records",
-            day.day, day.files_before, day.files_after, day.parts_before, day.parts_after, day.records
+            day.day,
+            day.files_before,
+            day.files_after,
+            day.parts_before,
+            day.parts_after,
+            day.records
         );
     }
     let _ = writeln!(

@@ -58,7 +58,10 @@ impl Store {
     }
 
     /// Compacts the days this writer has written batches into, where worth it (as [`Self::compact`]).
-    pub fn compact_touched(&mut self, parts_of: PartsOf<'_>) -> Result<Vec<DayCompaction>, StoreError> {
+    pub fn compact_touched(
+        &mut self,
+        parts_of: PartsOf<'_>,
+    ) -> Result<Vec<DayCompaction>, StoreError> {
         let touched: BTreeSet<String> = std::mem::take(&mut self.touched);
         let partitions = self
             .partitions(EVENTS)?
@@ -112,7 +115,11 @@ impl Store {
         for frame in self.read_day(partition, events_dir, |file| self.parquet(file, None))? {
             let batch =
                 events_from_frame(&frame).map_err(|source| self.data_error(events_dir, source))?;
-            events.extend(batch.into_iter().filter(|event| seen.insert(event.id.clone())));
+            events.extend(
+                batch
+                    .into_iter()
+                    .filter(|event| seen.insert(event.id.clone())),
+            );
         }
         let mut raw = Vec::new();
         for batch in &batches {
@@ -128,11 +135,13 @@ impl Store {
             new: name.clone(),
             replaces: batches.clone(),
         };
-        journal::write(&self.dir, partition, &journal)
-            .map_err(|source| self.io_error(&format!("writing the journal of {partition}"), source))?;
+        journal::write(&self.dir, partition, &journal).map_err(|source| {
+            self.io_error(&format!("writing the journal of {partition}"), source)
+        })?;
         crash_point("journal");
         if !raw.is_empty() {
-            create_private_dir_all(&raw_dir).map_err(|source| self.io_error("creating a raw partition", source))?;
+            create_private_dir_all(&raw_dir)
+                .map_err(|source| self.io_error("creating a raw partition", source))?;
             let file = format!("{RAW}/date={partition}/{name}.ndjson.gz");
             write_durably(&self.dir.join(&file), &raw)
                 .map_err(|source| self.io_error(&format!("writing {file}"), source))?;
@@ -140,7 +149,8 @@ impl Store {
         crash_point("raw");
         let parts = parts_of(&events).map_err(|source| self.data_error(&parts_dir, source))?;
         let parts_after = parts.height();
-        create_private_dir_all(&parts_dir).map_err(|source| self.io_error("creating a parts partition", source))?;
+        create_private_dir_all(&parts_dir)
+            .map_err(|source| self.io_error("creating a parts partition", source))?;
         self.write_parquet(
             parts,
             &format!("{PARTS}/date={partition}/{name}.parquet"),
@@ -154,10 +164,15 @@ impl Store {
             ParquetCompression::default(),
         )?;
         crash_point("committed");
-        self.remove_batches(partition, &batches)
-            .map_err(|source| self.io_error(&format!("removing the batches {partition} replaced"), source))?;
-        journal::remove(&self.dir, partition)
-            .map_err(|source| self.io_error(&format!("removing the journal of {partition}"), source))?;
+        self.remove_batches(partition, &batches).map_err(|source| {
+            self.io_error(
+                &format!("removing the batches {partition} replaced"),
+                source,
+            )
+        })?;
+        journal::remove(&self.dir, partition).map_err(|source| {
+            self.io_error(&format!("removing the journal of {partition}"), source)
+        })?;
         crash_point("done");
         Ok(Some(DayCompaction {
             day: partition.to_owned(),
@@ -173,7 +188,11 @@ impl Store {
     /// parts and raw files.
     fn remove_batches(&self, partition: &str, batches: &[String]) -> io::Result<()> {
         let day = format!("date={partition}");
-        for (kind, suffix) in [(EVENTS, ".parquet"), (PARTS, ".parquet"), (RAW, ".ndjson.gz")] {
+        for (kind, suffix) in [
+            (EVENTS, ".parquet"),
+            (PARTS, ".parquet"),
+            (RAW, ".ndjson.gz"),
+        ] {
             let dir = self.dir.join(kind).join(&day);
             for batch in batches {
                 match fs::remove_file(dir.join(format!("{batch}{suffix}"))) {
@@ -252,3 +271,275 @@ fn crash_point(point: &str) {
 
 #[cfg(not(feature = "test-support"))]
 fn crash_point(_: &str) {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::model::ActivityKind;
+    use crate::store::StoredRecord;
+    use crate::transformer::attempts::attempt_parts;
+
+    fn record(id: &str, correlation: &str, day: u32) -> StoredRecord {
+        let event = Event {
+            id: id.into(),
+            time: Some(Utc.with_ymd_and_hms(2026, 10, day, 8, 0, 0).unwrap()),
+            activity: Some("Reset password (self-service)".into()),
+            kind: ActivityKind::SelfServiceReset,
+            result: Some("success".into()),
+            correlation_id: Some(correlation.into()),
+            ..Event::default()
+        };
+        StoredRecord {
+            event,
+            raw: format!("{{\"id\": \"{id}\"}}").into_bytes(),
+        }
+    }
+
+    /// A store of three batches: two share day 1 and a correlation id on it, one day 2.
+    fn store_of_batches(dir: &Path) {
+        let mut store = Store::open_for_writing(dir).unwrap();
+        let batches = [
+            vec![
+                record("a", "x", 1),
+                record("b", "y", 1),
+                record("c", "z", 2),
+            ],
+            vec![record("d", "x", 1), record("e", "w", 1)],
+            vec![record("f", "v", 1)],
+        ];
+        for batch in &batches {
+            store.write_batch(batch, &attempt_parts).unwrap();
+        }
+    }
+
+    /// Every file of a store (but the lock), relative to it.
+    fn files(dir: &Path) -> BTreeSet<PathBuf> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|entry| entry.unwrap())
+            .filter(|entry| entry.file_type().is_file() && entry.file_name() != "lock")
+            .map(|entry| entry.path().strip_prefix(dir).unwrap().to_path_buf())
+            .collect()
+    }
+
+    fn copy(files: &BTreeSet<PathBuf>, from: &Path, to: &Path) {
+        for file in files {
+            fs::create_dir_all(to.join(file).parent().unwrap()).unwrap();
+            fs::copy(from.join(file), to.join(file)).unwrap();
+        }
+    }
+
+    /// What a reader sees: the ids of the events (sorted, with repeats) and the correlation ids
+    /// of the attempt parts with their row counts summed.
+    fn seen(dir: &Path) -> (Vec<String>, Vec<(String, u32)>) {
+        let store = Store::open_for_reading(dir).unwrap();
+        let mut ids = Vec::new();
+        for (partition, dir) in store.chosen_partitions(None).unwrap() {
+            for frame in store
+                .read_day(&partition, &dir, |file| store.parquet(file, None))
+                .unwrap()
+            {
+                ids.extend(
+                    events_from_frame(&frame)
+                        .unwrap()
+                        .into_iter()
+                        .map(|event| event.id),
+                );
+            }
+        }
+        ids.sort();
+        let folds = store
+            .fold_parts(
+                None,
+                Vec::new,
+                |keys: &mut Vec<(String, u32)>, table| {
+                    crate::columns::for_each_part(&table, |part| {
+                        keys.push((part.key.to_owned(), part.rows))
+                    })
+                    .unwrap();
+                },
+                |_, _| panic!("every batch has parts"),
+            )
+            .unwrap();
+        let mut rows: std::collections::BTreeMap<String, u32> = Default::default();
+        for (key, count) in folds.into_iter().flatten() {
+            *rows.entry(key).or_default() += count;
+        }
+        (ids, rows.into_iter().collect())
+    }
+
+    #[test]
+    fn compaction_keeps_every_record_once_in_one_batch_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        store_of_batches(dir.path());
+        let before = seen(dir.path());
+        assert_eq!(before.0, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(
+            before.1,
+            [
+                ("v".into(), 1),
+                ("w".into(), 1),
+                ("x".into(), 2),
+                ("y".into(), 1),
+                ("z".into(), 1)
+            ]
+        );
+        let mut store = Store::open_for_writing(dir.path()).unwrap();
+        let days = store.compact(None, &attempt_parts).unwrap();
+        // Day 2 is one batch already.
+        assert_eq!(
+            days,
+            [DayCompaction {
+                day: "2026-10-01".into(),
+                files_before: 3,
+                files_after: 1,
+                parts_before: 5,
+                parts_after: 4,
+                records: 5,
+            }]
+        );
+        assert_eq!(seen(dir.path()), before);
+        let day = |kind: &str| {
+            fs::read_dir(dir.path().join(kind).join("date=2026-10-01"))
+                .unwrap()
+                .count()
+        };
+        assert_eq!((day(RAW), day(PARTS), day(EVENTS)), (1, 1, 1));
+        assert!(journal::pending(dir.path()).unwrap().is_empty());
+        // The raw evidence: every line once, readable as one gzip stream.
+        let raw = fs::read_dir(dir.path().join("raw/date=2026-10-01"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mut text = String::new();
+        io::Read::read_to_string(
+            &mut flate2::read::MultiGzDecoder::new(File::open(raw).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "{\"id\": \"a\"}",
+                "{\"id\": \"b\"}",
+                "{\"id\": \"d\"}",
+                "{\"id\": \"e\"}",
+                "{\"id\": \"f\"}"
+            ]
+        );
+        // Nothing left to do.
+        assert!(store.compact(None, &attempt_parts).unwrap().is_empty());
+    }
+
+    /// Every state a compaction killed between two of its steps leaves: readers see each record
+    /// once before recovery, and recovery leaves the old batches (before the commit) or the new
+    /// one (after), without a journal.
+    #[test]
+    fn a_compaction_interrupted_at_any_step_reads_whole_and_recovers() {
+        let original = tempfile::tempdir().unwrap();
+        store_of_batches(original.path());
+        let expected = seen(original.path());
+        let before = files(original.path());
+        let compacted = tempfile::tempdir().unwrap();
+        copy(&before, original.path(), compacted.path());
+        let mut store = Store::open_for_writing(compacted.path()).unwrap();
+        store.compact(None, &attempt_parts).unwrap();
+        drop(store);
+        let after = files(compacted.path());
+        let new: Vec<&PathBuf> = after.difference(&before).collect();
+        let old: Vec<&PathBuf> = before.difference(&after).collect();
+        let of_kind = |files: &[&PathBuf], kind: &str| -> Vec<PathBuf> {
+            files
+                .iter()
+                .filter(|file| file.starts_with(kind))
+                .map(|file| file.to_path_buf())
+                .collect()
+        };
+        let new_batch = batch_of(new[0]).unwrap().to_owned();
+        let replaced: Vec<String> = of_kind(&old, EVENTS)
+            .iter()
+            .map(|file| batch_of(file).unwrap().to_owned())
+            .collect();
+        assert_eq!(replaced.len(), 3);
+        let journal_file = PathBuf::from("journal/date=2026-10-01.json");
+        let journal_text = serde_json::to_vec(&Journal {
+            new: new_batch,
+            replaces: replaced,
+        })
+        .unwrap();
+        // (files added, files removed) at each step, cumulatively.
+        let (new_raw, new_parts, new_events) = (
+            of_kind(&new, RAW),
+            of_kind(&new, PARTS),
+            of_kind(&new, EVENTS),
+        );
+        let (old_raw, old_parts, old_events) = (
+            of_kind(&old, RAW),
+            of_kind(&old, PARTS),
+            of_kind(&old, EVENTS),
+        );
+        let steps: Vec<(Vec<PathBuf>, Vec<PathBuf>, bool)> = vec![
+            (vec![], vec![], false),
+            (new_raw.clone(), vec![], false),
+            ([new_raw.clone(), new_parts.clone()].concat(), vec![], false),
+            (
+                [new_raw.clone(), new_parts.clone(), new_events.clone()].concat(),
+                vec![],
+                true,
+            ),
+            (
+                new.iter().map(|f| f.to_path_buf()).collect(),
+                old_events[..1].to_vec(),
+                true,
+            ),
+            (
+                new.iter().map(|f| f.to_path_buf()).collect(),
+                old_events.clone(),
+                true,
+            ),
+            (
+                new.iter().map(|f| f.to_path_buf()).collect(),
+                [old_events.clone(), old_parts[..2].to_vec()].concat(),
+                true,
+            ),
+            (
+                new.iter().map(|f| f.to_path_buf()).collect(),
+                [old_events.clone(), old_parts.clone(), old_raw.clone()].concat(),
+                true,
+            ),
+        ];
+        for (step, (added, removed, committed)) in steps.into_iter().enumerate() {
+            let crashed = tempfile::tempdir().unwrap();
+            copy(&before, original.path(), crashed.path());
+            copy(
+                &added.iter().cloned().collect(),
+                compacted.path(),
+                crashed.path(),
+            );
+            for file in &removed {
+                fs::remove_file(crashed.path().join(file)).unwrap();
+            }
+            fs::create_dir_all(crashed.path().join(journal::JOURNAL)).unwrap();
+            fs::write(crashed.path().join(&journal_file), &journal_text).unwrap();
+            assert_eq!(seen(crashed.path()), expected, "a reader after step {step}");
+            drop(Store::open_for_writing(crashed.path()).unwrap());
+            let recovered = files(crashed.path());
+            let wanted = if committed { &after } else { &before };
+            assert_eq!(&recovered, wanted, "recovered after step {step}");
+            assert_eq!(
+                seen(crashed.path()),
+                expected,
+                "a reader after recovery from step {step}"
+            );
+        }
+    }
+}

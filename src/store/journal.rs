@@ -143,10 +143,7 @@ mod tests {
             committed(files(&["a", "b", "c", "d"]), Some(&journal)),
             files(&["c", "d"])
         );
-        assert_eq!(
-            committed(files(&["b", "c"]), Some(&journal)),
-            files(&["c"])
-        );
+        assert_eq!(committed(files(&["b", "c"]), Some(&journal)), files(&["c"]));
         assert_eq!(committed(files(&["a", "b"]), None), files(&["a", "b"]));
     }
 

@@ -363,7 +363,8 @@ impl Store {
             .max(1);
         let read = || -> Result<S, StoreError> {
             let mut state = make();
-            while let Some((partition, dir)) = partitions.get(next.fetch_add(1, Ordering::Relaxed)) {
+            while let Some((partition, dir)) = partitions.get(next.fetch_add(1, Ordering::Relaxed))
+            {
                 for table in self.read_day(partition, dir, |file| self.batch_table(file))? {
                     match table {
                         BatchTable::Parts(table) => parts(&mut state, table),
