@@ -130,49 +130,26 @@ impl Store {
                 Err(source) => return Err(self.io_error("reading the raw archive", source)),
             }
         }
-        let name = self.next_batch_name();
         let journal = Journal {
-            new: name.clone(),
+            new: self.next_batch_name(),
             replaces: batches.clone(),
         };
         journal::write(&self.dir, partition, &journal).map_err(|source| {
             self.io_error(&format!("writing the journal of {partition}"), source)
         })?;
         crash_point("journal");
-        if !raw.is_empty() {
-            create_private_dir_all(&raw_dir)
-                .map_err(|source| self.io_error("creating a raw partition", source))?;
-            let file = format!("{RAW}/date={partition}/{name}.ndjson.gz");
-            write_durably(&self.dir.join(&file), &raw)
-                .map_err(|source| self.io_error(&format!("writing {file}"), source))?;
-        }
-        crash_point("raw");
-        let parts = parts_of(&events).map_err(|source| self.data_error(&parts_dir, source))?;
-        let parts_after = parts.height();
-        create_private_dir_all(&parts_dir)
-            .map_err(|source| self.io_error("creating a parts partition", source))?;
-        self.write_parquet(
-            parts,
-            &format!("{PARTS}/date={partition}/{name}.parquet"),
-            ParquetCompression::Lz4Raw,
-        )?;
-        crash_point("parts");
-        let frame = events_frame(&events).map_err(|source| self.data_error(events_dir, source))?;
-        self.write_parquet(
-            frame,
-            &format!("{EVENTS}/date={partition}/{name}.parquet"),
-            ParquetCompression::default(),
-        )?;
-        crash_point("committed");
-        self.remove_batches(partition, &batches).map_err(|source| {
-            self.io_error(
-                &format!("removing the batches {partition} replaced"),
-                source,
-            )
-        })?;
-        journal::remove(&self.dir, partition).map_err(|source| {
-            self.io_error(&format!("removing the journal of {partition}"), source)
-        })?;
+        let parts_after = match self.replace_batches(partition, &journal, &raw, &events, parts_of) {
+            Ok(parts_after) => parts_after,
+            Err(err) => {
+                // Undone now (or finished, had it committed) rather than at the next open.
+                if let Err(cleanup) = self.finish_compactions() {
+                    tracing::warn!(
+                        "{cleanup}: the next writer finishes the compaction of {partition}"
+                    );
+                }
+                return Err(err);
+            }
+        };
         crash_point("done");
         Ok(Some(DayCompaction {
             day: partition.to_owned(),
@@ -182,6 +159,52 @@ impl Store {
             parts_after,
             records: events.len(),
         }))
+    }
+
+    /// Steps 2 to 5 of a day's compaction, the journal written: the new batch, its commit, the
+    /// old batches' removal, the journal's. Returns the new batch's parts.
+    fn replace_batches(
+        &self,
+        partition: &str,
+        journal: &Journal,
+        raw: &[u8],
+        events: &[Event],
+        parts_of: PartsOf<'_>,
+    ) -> Result<usize, StoreError> {
+        let day = format!("date={partition}");
+        let new = &journal.new;
+        if !raw.is_empty() {
+            create_private_dir_all(&self.dir.join(RAW).join(&day))
+                .map_err(|source| self.io_error("creating a raw partition", source))?;
+            let file = format!("{RAW}/{day}/{new}.ndjson.gz");
+            write_durably(&self.dir.join(&file), raw)
+                .map_err(|source| self.io_error(&format!("writing {file}"), source))?;
+        }
+        crash_point("raw");
+        let parts_dir = self.dir.join(PARTS).join(&day);
+        let parts = parts_of(events).map_err(|source| self.data_error(&parts_dir, source))?;
+        let height = parts.height();
+        create_private_dir_all(&parts_dir)
+            .map_err(|source| self.io_error("creating a parts partition", source))?;
+        let file = format!("{PARTS}/{day}/{new}.parquet");
+        self.write_parquet(parts, &file, ParquetCompression::Lz4Raw)?;
+        crash_point("parts");
+        let file = format!("{EVENTS}/{day}/{new}.parquet");
+        let frame = events_frame(events)
+            .map_err(|source| self.data_error(&self.dir.join(&file), source))?;
+        self.write_parquet(frame, &file, ParquetCompression::default())?;
+        crash_point("committed");
+        self.remove_batches(partition, &journal.replaces)
+            .map_err(|source| {
+                self.io_error(
+                    &format!("removing the batches {partition} replaced"),
+                    source,
+                )
+            })?;
+        journal::remove(&self.dir, partition).map_err(|source| {
+            self.io_error(&format!("removing the journal of {partition}"), source)
+        })?;
+        Ok(height)
     }
 
     /// Removes batches of a day: every events file first (readers stop seeing them), then their
