@@ -45,6 +45,10 @@ pub enum Command {
     Import(ImportArgs),
     /// The scheduled job: fetch, then write every report into --out DIR.
     Run(Box<RunArgs>),
+    /// Merge each day's batches in the history store into one (raw, parts and events files),
+    /// each record once: reports from the store read fewer, larger files. `import`, `fetch` and
+    /// `run` do this by themselves for the days they wrote into.
+    Compact(CompactArgs),
     /// See everything work without a tenant: a built-in Graph (or Log Analytics) simulator on
     /// 127.0.0.1, seeded with the sample tenant, fetched into a store and reported on. Simulated data.
     Demo(DemoArgs),
@@ -335,6 +339,27 @@ pub struct FetchArgs {
     /// Append records Graph returned that could not be read here, verbatim.
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
+
+    /// Leave the days written into as they are, one batch more each, instead of compacting
+    /// them (`ssprlens compact` does it later).
+    #[arg(long)]
+    pub no_compact: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// The history store [default: ssprlens under the user's data directory].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Compact from this day on (a date, RFC 3339 or an age such as 7d; its UTC day)
+    /// [default: the first day stored].
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Compact up to this day (as --since) [default: the last day stored].
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 /// The audit log's Graph options: the connection, and what to fetch how politely.
@@ -494,6 +519,11 @@ pub struct ImportArgs {
     /// Timeout of one storage request.
     #[arg(long, value_name = "DURATION", default_value = "100s")]
     pub timeout: String,
+
+    /// Leave the days written into as they are, one batch more each, instead of compacting
+    /// them (`ssprlens compact` does it later).
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use url::Url;
 
 use crate::cli::{
-    AnalysisArgs, ArchiveArgs, CalibrateArgs, ConnectionArgs, FetchArgs, FetchSource, ImportArgs,
-    PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
+    AnalysisArgs, ArchiveArgs, CalibrateArgs, CompactArgs, ConnectionArgs, FetchArgs, FetchSource,
+    ImportArgs, PrivacyArgs, ReconcileArgs, ReportArgs, RunArgs, SelectionArgs, SignInArgs,
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;
@@ -359,6 +359,8 @@ pub struct FetchConfig {
     pub log_analytics: Option<Workspace>,
     /// Print the query instead of fetching (Log Analytics).
     pub print_query: bool,
+    /// Compact the days written into.
+    pub compact: bool,
 }
 
 /// A Log Analytics workspace to read AuditLogs from.
@@ -593,6 +595,7 @@ impl FetchConfig {
             rejects: args.rejects,
             log_analytics,
             print_query,
+            compact: !args.no_compact,
         })
     }
 }
@@ -641,6 +644,8 @@ pub struct ImportConfig {
     pub rejects: Option<PathBuf>,
     /// The tenant the exports are of, recorded in the store.
     pub tenant_id: Option<String>,
+    /// Compact the days written into.
+    pub compact: bool,
 }
 
 /// Storage-account archive locations to import, and how to reach them.
@@ -778,6 +783,36 @@ impl ImportConfig {
             archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
             tenant_id: args.sign_in.tenant_id.as_deref().map(tenant_id).transpose()?,
+            compact: !args.no_compact,
+        })
+    }
+}
+
+/// `ssprlens compact`, validated.
+#[derive(Debug, Clone)]
+pub struct CompactConfig {
+    pub store: PathBuf,
+    /// The days to compact, both ends included; `None`: every day.
+    pub days: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl CompactConfig {
+    pub fn from_args(args: CompactArgs, now: DateTime<Utc>) -> Result<Self, Error> {
+        let (since, until) = parse_window(args.since.as_deref(), args.until.as_deref(), now)
+            .map_err(Error::Usage)?;
+        let days = match (since, until) {
+            (None, None) => None,
+            (since, until) => Some((
+                since.map_or(NaiveDate::MIN, |since| since.date_naive()),
+                until.map_or(NaiveDate::MAX, |until| until.date_naive()),
+            )),
+        };
+        Ok(CompactConfig {
+            store: match args.store {
+                Some(dir) => dir,
+                None => default_store()?,
+            },
+            days,
         })
     }
 }

@@ -5,11 +5,11 @@ use chrono::Utc;
 use clap::CommandFactory;
 
 use super::demo::{self, DemoConfig};
-use super::{calibrate, fetch, reach, reconcile, report, workspace};
+use super::{calibrate, compact, fetch, reach, reconcile, report, workspace};
 use crate::cli::{Cli, Command, LogFormat};
 use crate::config::{
-    CalibrateConfig, FetchConfig, ImportConfig, ReachConfig, ReconcileConfig, ReportConfig,
-    RunConfig,
+    CalibrateConfig, CompactConfig, FetchConfig, ImportConfig, ReachConfig, ReconcileConfig,
+    ReportConfig, RunConfig,
 };
 use crate::error::{Error, exit};
 use crate::fetcher::graph::{Cancel, CancelHandle};
@@ -41,6 +41,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let outcome = runtime()?
                 .block_on(async { fetch::run(&config, cancel_on_signals(), &progress()).await })?;
             partial(outcome.rejects)
+        }
+        Command::Compact(args) => {
+            compact::compact(&CompactConfig::from_args(args, now)?, cli.quiet)
         }
         Command::Demo(args) => {
             let config = DemoConfig {

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::RejectLog;
 use super::archive::import_archives;
+use super::compact::compact_touched;
 use super::fit::warn_if_unknown;
 use super::load::{Load, Needs, each_event, load};
 pub use super::progress::Progress;
@@ -170,6 +171,7 @@ pub async fn fetch(
     };
     saved.tenant_id = recorded.tenant_id;
     store.save_state(&saved)?;
+    compact_touched(&mut store, config.compact);
     info!(
         "fetched {} pages, {} records: {} new, {} already stored, {} rejected; waited {:.1}s ({} throttled, {} retries); watermark {moved}",
         outcome.stats.pages,
@@ -222,6 +224,7 @@ pub async fn import(config: &ImportConfig) -> Result<u64, Error> {
         tenant_id: state.tenant_id,
         ..store.state()?.unwrap_or_default()
     })?;
+    compact_touched(&mut store, config.compact);
     let count = rejects.count();
     rejects.close()?;
     if !config.inputs.is_empty() {
@@ -246,6 +249,7 @@ pub async fn run(
         // The fetch's rejects file is complete: the archive's rejects are named and counted.
         let mut rejects = RejectLog::open(None)?;
         import_archives(archive, &mut store, &mut known, &mut rejects).await?;
+        compact_touched(&mut store, config.fetch.compact);
         outcome.rejects += rejects.count();
     }
     let (mut tables, _) = load(&Load {

@@ -9,7 +9,7 @@
 //! |---|---|---|---|---|
 //! | files | attempts | [`read_file_parallel`]: blocks cut at line ends, every core (other shapes: the framer, one thread) | [`crate::fetcher::lean`], falling back to [`crate::fetcher::record::decode`] | one [`SharedAttemptBuilder`], every thread adding to it; events never kept |
 //! | files | events | [`files::read_file`]: the framer, one thread | [`crate::fetcher::record::decode`] | [`build_attempts`] over the events, deduplicated by id |
-//! | store | attempts | [`Store::fold_parts`]: the batches' parts Parquet, every core (events of batches without parts) | — | [`attempts_of_parts`] |
+//! | store | attempts | [`Store::fold_parts`]: the batches' parts Parquet, one day per core at a time (events of batches without parts) | — | [`attempts_of_parts`] |
 //! | store | events | [`Store::read_events`] | — | [`build_attempts`] |
 //!
 //! Then, on every route alike: new-IP flags (when a report reads them), the `--since/--until`

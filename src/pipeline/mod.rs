@@ -4,6 +4,7 @@
 //! - [`load`]: a source (files, store) → the tables the reports query, by one of four routes;
 //! - [`report`]: the tables → one report, every report, or the HTML page;
 //! - [`fetch`]: Graph → records → events → store, and `run` (fetch, then every report);
+//! - [`compact`]: `ssprlens compact`, and the compaction those writers end with;
 //! - [`workspace`]: the same from a Log Analytics workspace, window by window;
 //! - [`archive`]: a storage-account archive's blobs → store, for `import` and `run`;
 //! - [`demo`]: the whole fetch path against the built-in simulator;
@@ -14,6 +15,7 @@
 mod archive;
 mod calibrate;
 mod command;
+mod compact;
 pub(crate) mod demo;
 mod fetch;
 mod fit;

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
 use super::RejectLog;
+use super::compact::compact_touched;
 use super::fetch::{FetchOutcome, Progress};
 use crate::config::{FIRST_WORKSPACE_DAYS, FetchConfig, Workspace};
 use crate::error::Error;
@@ -200,5 +201,6 @@ pub async fn fetch_workspace(
         outcome.stats.throttled,
         outcome.stats.retries
     );
+    compact_touched(&mut store, config.compact);
     Ok(outcome)
 }

@@ -7,19 +7,28 @@
 //! STORE/parts/date=YYYY-MM-DD/BATCH.parquet         what the batch's records of the day tell of
 //!                                                   their attempts (see `columns::parts_frame`)
 //! STORE/events/date=YYYY-MM-DD/BATCH.parquet        the normalised events, hive-partitioned by day
+//! STORE/journal/date=YYYY-MM-DD.json                a compaction of the day in progress (journal.rs)
 //! ```
 //!
 //! Invariants: a batch's events file is renamed into place after its raw and parts files, so the
-//! events file is the commit point. Opening the store for writing removes temporary files and
-//! raw and parts files whose events twin never appeared (their records are fetched again).
-//! Records are durable before the watermark moves. A record id is stored at most once: writers
-//! dedupe against the ids already in the partitions they touch, readers of events dedupe again.
-//! A batch without a parts file (written before they existed) is read from its events.
+//! events file is the commit point. Opening the store for writing finishes or undoes interrupted
+//! compactions (compact.rs), then removes temporary files and raw and parts files whose events
+//! twin never appeared (their records are fetched again). Records are durable before the
+//! watermark moves. A record id is stored at most once: writers dedupe against the ids already
+//! in the partitions they touch, readers of events dedupe again. A batch without a parts file
+//! (written before they existed) is read from its events.
+//!
+//! Readers take no lock. They read a day as its listing of events files shows it, less the
+//! batches a committed compaction replaced (its journal says which); a file gone before it is
+//! read means a compaction finished meanwhile, and the day is listed and read again, so a reader
+//! sees every record of a day once, whether a compaction is running, finished or was killed.
 
+mod compact;
+mod journal;
 mod lock;
 mod state;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::hash::BuildHasher;
 use std::io::{self, Write};
@@ -37,6 +46,7 @@ use crate::columns::{
 };
 use crate::fsio::{TEMP_PREFIX, create_private_dir_all, sync_dir, write_durably};
 use crate::model::{Event, EventView};
+pub use compact::DayCompaction;
 pub use lock::{LockError, StoreLock};
 pub use state::{BlobSeen, FORMAT, SourceState, State};
 
@@ -91,6 +101,30 @@ pub struct Store {
     _lock: Option<StoreLock>,
     batch_prefix: String,
     batches: u32,
+    /// The partitions this writer has written batches into.
+    touched: BTreeSet<String>,
+}
+
+/// How often a reader lists a day again when files vanish under it before it gives up.
+const READ_TRIES: usize = 20;
+
+/// Why a day could not be read as listed.
+enum ReadFailure {
+    /// A listed file is gone: a compaction finished meanwhile.
+    Vanished,
+    Failed(StoreError),
+}
+
+impl From<StoreError> for ReadFailure {
+    fn from(err: StoreError) -> Self {
+        ReadFailure::Failed(err)
+    }
+}
+
+/// What a report reads of one batch: its parts table, or its events where it has none.
+enum BatchTable {
+    Parts(DataFrame),
+    Events(DataFrame),
 }
 
 impl Store {
@@ -123,12 +157,16 @@ impl Store {
                 std::process::id()
             ),
             batches: 0,
+            touched: BTreeSet::new(),
         };
         if store.state()?.is_none() {
             // The format is stamped before anything else is written, so that an older version
             // refuses the store even if it holds only imported records.
             store.save_state(&State::new())?;
         }
+        store
+            .finish_compactions()
+            .map_err(io("finishing an interrupted compaction"))?;
         store
             .recover()
             .map_err(io("clearing an interrupted write"))?;
@@ -147,6 +185,7 @@ impl Store {
             _lock: None,
             batch_prefix: String::new(),
             batches: 0,
+            touched: BTreeSet::new(),
         };
         store.state()?;
         Ok(store)
@@ -184,14 +223,16 @@ impl Store {
     /// The ids stored in the partitions of the days `from..=to` (and of events without a time).
     pub fn known_ids(&self, from: NaiveDate, to: NaiveDate) -> Result<HashSet<String>, StoreError> {
         let mut ids = HashSet::new();
-        for file in self.event_files(Some((from, to)))? {
-            let frame = read_parquet(&file, Some(vec!["id".to_owned()]))
-                .map_err(|source| self.data_error(&file, source))?;
-            let column = frame
-                .column("id")
-                .and_then(|c| c.str().cloned())
-                .map_err(|source| self.data_error(&file, source))?;
-            ids.extend(column.iter().flatten().map(str::to_owned));
+        for (partition, dir) in self.chosen_partitions(Some((from, to)))? {
+            for frame in self.read_day(&partition, &dir, |file| {
+                self.parquet(file, Some(vec!["id".to_owned()]))
+            })? {
+                let column = frame
+                    .column("id")
+                    .and_then(|c| c.str().cloned())
+                    .map_err(|source| self.data_error(&dir, source))?;
+                ids.extend(column.iter().flatten().map(str::to_owned));
+            }
         }
         Ok(ids)
     }
@@ -206,8 +247,7 @@ impl Store {
         if records.is_empty() {
             return Ok(());
         }
-        self.batches += 1;
-        let name = format!("{}-{:05}", self.batch_prefix, self.batches);
+        let name = self.next_batch_name();
         let mut days: Vec<String> = records
             .iter()
             .map(|record| partition_of(record.event.time))
@@ -242,8 +282,15 @@ impl Store {
                 events_frame(&events).map_err(|source| self.data_error(&events_dir, source))?;
             self.write_parquet(events, &events_file, ParquetCompression::default())?;
             debug!("stored {} records for {day} as {name}", in_day.len());
+            self.touched.insert(day);
         }
         Ok(())
+    }
+
+    /// A batch name no other batch has: the writer's start, process and sequence number.
+    fn next_batch_name(&mut self) -> String {
+        self.batches += 1;
+        format!("{}-{:05}", self.batch_prefix, self.batches)
     }
 
     /// Writes a table as the Parquet file `file` (relative to the store), durably.
@@ -274,7 +321,7 @@ impl Store {
     }
 
     /// Hands every stored event of the days `from..=to` (all days when `None`) to `each`, each
-    /// id once, one Parquet file in memory at a time.
+    /// id once, one day in memory at a time.
     pub fn for_each_event(
         &self,
         days: Option<(NaiveDate, NaiveDate)>,
@@ -282,14 +329,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         let ids = foldhash::fast::RandomState::default();
         let mut seen = HashSet::new();
-        for file in self.event_files(days)? {
-            let frame =
-                read_parquet(&file, None).map_err(|source| self.data_error(&file, source))?;
-            let batch =
-                events_from_frame(&frame).map_err(|source| self.data_error(&file, source))?;
-            for event in batch {
-                if seen.insert(ids.hash_one(event.id.as_str())) {
-                    each(event);
+        for (partition, dir) in self.chosen_partitions(days)? {
+            for frame in self.read_day(&partition, &dir, |file| self.parquet(file, None))? {
+                let batch =
+                    events_from_frame(&frame).map_err(|source| self.data_error(&dir, source))?;
+                for event in batch {
+                    if seen.insert(ids.hash_one(event.id.as_str())) {
+                        each(event);
+                    }
                 }
             }
         }
@@ -300,7 +347,7 @@ impl Store {
     /// made by `make`, one per reading thread, for the caller to merge: each batch's parts table
     /// with `parts`, or the views of its events with `view` where the batch has no parts (written
     /// before they existed) or its parts file cannot be read (named in a warning). Only the
-    /// event columns attempts read are decoded; each thread reads one batch at a time.
+    /// event columns attempts read are decoded; each thread reads one day at a time.
     pub fn fold_parts<S: Send>(
         &self,
         days: Option<(NaiveDate, NaiveDate)>,
@@ -308,36 +355,25 @@ impl Store {
         parts: impl Fn(&mut S, DataFrame) + Sync,
         view: impl Fn(&mut S, EventView<'_>) + Sync,
     ) -> Result<Vec<S>, StoreError> {
-        let files = self.event_files(days)?;
+        let partitions = self.chosen_partitions(days)?;
         let next = AtomicUsize::new(0);
         let workers = thread::available_parallelism()
             .map_or(1, usize::from)
-            .min(files.len())
+            .min(partitions.len())
             .max(1);
-        let columns: Vec<String> = VIEW_COLUMNS.map(str::to_owned).to_vec();
         let read = || -> Result<S, StoreError> {
             let mut state = make();
-            while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let parts_file = self.parts_twin(file);
-                if parts_file.is_file() {
-                    match read_parquet(&parts_file, None) {
-                        Ok(table) if is_parts_table(&table).unwrap_or(false) => {
-                            parts(&mut state, table);
-                            continue;
+            while let Some((partition, dir)) = partitions.get(next.fetch_add(1, Ordering::Relaxed))
+            {
+                for table in self.read_day(partition, dir, |file| self.batch_table(file))? {
+                    match table {
+                        BatchTable::Parts(table) => parts(&mut state, table),
+                        BatchTable::Events(frame) => {
+                            for_each_view(&frame, |_, each| view(&mut state, each))
+                                .map_err(|source| self.data_error(dir, source))?;
                         }
-                        Ok(_) => warn!(
-                            "{}: not a parts table of this version; reading the batch's events instead",
-                            parts_file.display()
-                        ),
-                        Err(err) => warn!(
-                            "{}: {err}; reading the batch's events instead",
-                            parts_file.display()
-                        ),
                     }
                 }
-                read_parquet(file, Some(columns.clone()))
-                    .and_then(|frame| for_each_view(&frame, |_, each| view(&mut state, each)))
-                    .map_err(|source| self.data_error(file, source))?;
             }
             Ok(state)
         };
@@ -350,6 +386,80 @@ impl Store {
         })
     }
 
+    /// A batch's parts table, or the event columns attempts read where it has none.
+    fn batch_table(&self, events_file: &Path) -> Result<BatchTable, ReadFailure> {
+        let parts_file = self.parts_twin(events_file);
+        match self.parquet(&parts_file, None) {
+            Ok(table) if is_parts_table(&table).unwrap_or(false) => {
+                return Ok(BatchTable::Parts(table));
+            }
+            Ok(_) => warn!(
+                "{}: not a parts table of this version; reading the batch's events instead",
+                parts_file.display()
+            ),
+            Err(ReadFailure::Failed(err)) => warn!("{err}; reading the batch's events instead"),
+            // A batch written before parts existed; or its parts just removed by a compaction,
+            // then its events are gone too and reading them says so.
+            Err(ReadFailure::Vanished) => {}
+        }
+        let columns = VIEW_COLUMNS.map(str::to_owned).to_vec();
+        self.parquet(events_file, Some(columns))
+            .map(BatchTable::Events)
+    }
+
+    /// Reads every committed batch of a day with `read`, given its events file. When a file
+    /// vanishes under the reader (a compaction finished meanwhile), the day is listed and read
+    /// again; nothing of a failed reading is kept.
+    fn read_day<T>(
+        &self,
+        partition: &str,
+        dir: &Path,
+        read: impl Fn(&Path) -> Result<T, ReadFailure>,
+    ) -> Result<Vec<T>, StoreError> {
+        for _ in 0..READ_TRIES {
+            let mut tables = Vec::new();
+            let mut vanished = false;
+            for file in self.batch_files(partition, dir)? {
+                match read(&file) {
+                    Ok(table) => tables.push(table),
+                    Err(ReadFailure::Vanished) => {
+                        debug!("{} is gone: reading {partition} again", file.display());
+                        vanished = true;
+                        break;
+                    }
+                    Err(ReadFailure::Failed(err)) => return Err(err),
+                }
+            }
+            if !vanished {
+                return Ok(tables);
+            }
+        }
+        Err(self.io_error(
+            &format!("reading {partition}"),
+            io::Error::other(format!(
+                "its files kept changing while it was read ({READ_TRIES} times)"
+            )),
+        ))
+    }
+
+    /// A Parquet file of the store, read whole or its `columns`.
+    fn parquet(&self, path: &Path, columns: Option<Vec<String>>) -> Result<DataFrame, ReadFailure> {
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(ReadFailure::Vanished),
+            Err(source) => {
+                return Err(self
+                    .io_error(&format!("opening {}", path.display()), source)
+                    .into());
+            }
+        };
+        ParquetReader::new(file)
+            .with_columns(columns)
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+            .map_err(|source| self.data_error(path, source).into())
+    }
+
     /// The parts file of a batch's events file.
     fn parts_twin(&self, events_file: &Path) -> PathBuf {
         let relative = events_file
@@ -358,23 +468,30 @@ impl Store {
         self.dir.join(PARTS).join(relative)
     }
 
-    /// The Parquet files of the chosen days, in name order.
-    fn event_files(
+    /// `(value, path)` of the events partitions of the days `from..=to` (all when `None`; the
+    /// partition of events without a time belongs to every range), in order.
+    fn chosen_partitions(
         &self,
         days: Option<(NaiveDate, NaiveDate)>,
-    ) -> Result<Vec<PathBuf>, StoreError> {
-        let mut files = Vec::new();
-        for (partition, dir) in self.partitions(EVENTS)? {
-            let wanted = match (days, NaiveDate::parse_from_str(&partition, "%Y-%m-%d")) {
+    ) -> Result<Vec<(String, PathBuf)>, StoreError> {
+        let mut partitions = self.partitions(EVENTS)?;
+        partitions.retain(|(partition, _)| {
+            match (days, NaiveDate::parse_from_str(partition, "%Y-%m-%d")) {
                 (None, _) => true,
                 (Some((from, to)), Ok(day)) => from <= day && day <= to,
                 (Some(_), Err(_)) => partition == NO_DATE,
-            };
-            if wanted {
-                files.extend(self.files_in(&dir, ".parquet")?);
             }
-        }
-        Ok(files)
+        });
+        Ok(partitions)
+    }
+
+    /// The events files of a day's committed batches, in name order: the listing first, then
+    /// the journal (see `journal::committed`).
+    fn batch_files(&self, partition: &str, dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        let files = self.files_in(dir, ".parquet")?;
+        let journal = journal::read(&self.dir, partition)
+            .map_err(|source| self.io_error("reading a compaction journal", source))?;
+        Ok(journal::committed(files, journal.as_ref()))
     }
 
     /// `(value, path)` of every `date=value` directory under `kind`, in order.
@@ -475,17 +592,6 @@ fn partition_of(time: Option<DateTime<Utc>>) -> String {
         || NO_DATE.to_owned(),
         |time| time.format("%Y-%m-%d").to_string(),
     )
-}
-
-fn read_parquet(path: &Path, columns: Option<Vec<String>>) -> PolarsResult<DataFrame> {
-    let file = File::open(path).map_err(|err| PolarsError::IO {
-        error: err.into(),
-        msg: None,
-    })?;
-    ParquetReader::new(file)
-        .with_columns(columns)
-        .read_parallel(ParallelStrategy::None)
-        .finish()
 }
 
 /// Gzip-compressed NDJSON, one record a line. A record's line breaks (only possible between JSON

@@ -4,6 +4,7 @@
 mod attempt_properties;
 mod azurite;
 mod common;
+mod compaction;
 mod docs;
 mod fake_graph;
 mod faults;
