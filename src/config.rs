@@ -13,7 +13,6 @@ use crate::cli::{
 };
 use crate::columns::attempt_columns;
 use crate::error::Error;
-use crate::storage::{Location, StorageAccess};
 use crate::fetcher::files::read_text;
 use crate::fetcher::graph::auth::{AuthConfig, AuthMethod};
 use crate::fetcher::graph::http::endpoint;
@@ -27,6 +26,7 @@ use crate::reporter::params::{
     DEFLECTION_SOURCE, HELPDESK_SOURCE, Parameters, SELF_SERVICE_SOURCE,
 };
 use crate::reporter::queries::{self, REPORTS, Report};
+use crate::storage::{Location, StorageAccess};
 use crate::timespec::{DURATION_FORMS, parse_duration, parse_window};
 use crate::transformer::calendar::{Calendar, WorkingHours};
 use crate::transformer::calibration::Label;
@@ -754,7 +754,12 @@ impl PublishConfig {
                 None => default_store()?,
             },
             target: LakeTarget::from_args(&args.to, &args.storage, &args.sign_in, timeout)?,
-            tenant_id: args.sign_in.tenant_id.as_deref().map(tenant_id).transpose()?,
+            tenant_id: args
+                .sign_in
+                .tenant_id
+                .as_deref()
+                .map(tenant_id)
+                .transpose()?,
             rules: load_rules(args.channels.as_deref())?,
             settings: ReportSettings::from_args(&AnalysisArgs::default(), &args.privacy)?,
         })
@@ -782,7 +787,12 @@ impl ImportConfig {
             inputs: paths.into_iter().map(PathBuf::from).collect(),
             archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
-            tenant_id: args.sign_in.tenant_id.as_deref().map(tenant_id).transpose()?,
+            tenant_id: args
+                .sign_in
+                .tenant_id
+                .as_deref()
+                .map(tenant_id)
+                .transpose()?,
             compact: !args.no_compact,
         })
     }

@@ -31,11 +31,11 @@ mod config;
 pub mod error;
 mod fetcher;
 mod fsio;
-#[cfg(feature = "lake")]
-mod lake;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz_checks;
+#[cfg(feature = "lake")]
+mod lake;
 mod model;
 pub mod pipeline;
 mod reporter;

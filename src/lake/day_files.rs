@@ -143,7 +143,13 @@ mod tests {
         // One more row on the first day: that day differs, the others do not.
         let c = frame(
             &["b", "a", "c", "d", "e"],
-            &[Some(last_second), Some(0), Some(MICROS_PER_DAY), None, Some(5)],
+            &[
+                Some(last_second),
+                Some(0),
+                Some(MICROS_PER_DAY),
+                None,
+                Some(5),
+            ],
         );
         let changed = day_files(&c, "time", "id").unwrap();
         assert_eq!(changed[0].fingerprint, files[0].fingerprint);

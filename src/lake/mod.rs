@@ -37,8 +37,8 @@ use tracing::{info, warn};
 
 use crate::storage::Container;
 pub use day_files::{DayFile, day_files, delta_types};
-pub use table::TableChange;
 use table::LakeTable;
+pub use table::TableChange;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
@@ -78,7 +78,9 @@ pub async fn publish_table(
             moment(generation)
         );
     }
-    let change = table.replace_days(tenant, files, (&app_id, generation)).await?;
+    let change = table
+        .replace_days(tenant, files, (&app_id, generation))
+        .await?;
     info!(
         "{name}: {} days written ({} rows), {} unchanged, {} removed; {}",
         change.days_written,

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use deltalake_core::kernel::transaction::{CommitBuilder, TransactionError};
-use deltalake_core::kernel::{Action, Add, DataType as DeltaType, Remove, StructField, Transaction};
+use deltalake_core::kernel::{
+    Action, Add, DataType as DeltaType, Remove, StructField, Transaction,
+};
 use deltalake_core::logstore::{StorageConfig, default_logstore};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
@@ -17,8 +19,8 @@ use object_store::path::{Path as ObjectPath, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use polars::prelude::{DataFrame, DataType};
 
-use super::day_files::DayFile;
 use super::LakeError;
+use super::day_files::DayFile;
 use crate::storage::{Container, next_item};
 
 /// The partition columns of every table, in order.
@@ -75,12 +77,8 @@ impl LakeTable {
         let prefixed = config
             .decorate_store(container.store.clone(), &url)
             .map_err(|err| container_error(container, name, "opening", &err))?;
-        let log_store = default_logstore(
-            Arc::from(prefixed),
-            container.store.clone(),
-            &url,
-            &config,
-        );
+        let log_store =
+            default_logstore(Arc::from(prefixed), container.store.clone(), &url, &config);
         let mut table = DeltaTable::new(log_store);
         // Only a table with a log is loaded (delta-rs reports a missing one as an error).
         let log = ObjectPath::from_iter(folder.parts().chain([PathPart::from("_delta_log")]));
@@ -307,7 +305,11 @@ impl LakeTable {
     }
 
     fn object_path(&self, relative: &str) -> ObjectPath {
-        ObjectPath::from_iter(self.folder.parts().chain(ObjectPath::from(relative).parts()))
+        ObjectPath::from_iter(
+            self.folder
+                .parts()
+                .chain(ObjectPath::from(relative).parts()),
+        )
     }
 
     /// A failure as a message naming the table and what was done, without secrets.
@@ -336,7 +338,11 @@ impl LakeTable {
 
 /// The paths of a tenant's files.
 fn tenant_files(days: &BTreeMap<Option<NaiveDate>, Vec<DayInTable>>) -> Vec<String> {
-    let mut paths: Vec<String> = days.values().flatten().map(|day| day.path.clone()).collect();
+    let mut paths: Vec<String> = days
+        .values()
+        .flatten()
+        .map(|day| day.path.clone())
+        .collect();
     paths.sort_unstable();
     paths
 }
@@ -350,7 +356,9 @@ fn before_commit(table: &str) {
         std::process::abort();
     }
     if let Ok(hold) = std::env::var("SSPRLENS_TEST_HOLD_BEFORE_COMMIT")
-        && let Some(file) = hold.strip_prefix(table).and_then(|rest| rest.strip_prefix(':'))
+        && let Some(file) = hold
+            .strip_prefix(table)
+            .and_then(|rest| rest.strip_prefix(':'))
     {
         let _ = std::fs::write(format!("{file}.held"), b"");
         while !std::path::Path::new(file).exists() {
@@ -408,9 +416,17 @@ mod tests {
         let fingerprint = "0123456789abcdef0123456789abcdef";
         let date = NaiveDate::from_ymd_opt(2026, 11, 2);
         let path = data_file_path("t-1", date, fingerprint);
-        assert!(path.starts_with("tenant_id=t-1/date=2026-11-02/part-"), "{path}");
+        assert!(
+            path.starts_with("tenant_id=t-1/date=2026-11-02/part-"),
+            "{path}"
+        );
         assert_eq!(fingerprint_of(&path).as_deref(), Some(fingerprint));
-        assert!(data_file_path("t", None, fingerprint).contains("date=__HIVE_DEFAULT_PARTITION__/"));
-        assert_eq!(fingerprint_of("tenant_id=t/date=d/part-00000-x.snappy.parquet"), None);
+        assert!(
+            data_file_path("t", None, fingerprint).contains("date=__HIVE_DEFAULT_PARTITION__/")
+        );
+        assert_eq!(
+            fingerprint_of("tenant_id=t/date=d/part-00000-x.snappy.parquet"),
+            None
+        );
     }
 }

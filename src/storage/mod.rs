@@ -206,8 +206,7 @@ impl Container {
             }
             StorageAccess::Credential(auth) => {
                 let client = http::client(timeout, None)?;
-                let tokens =
-                    TokenSource::new(auth.clone(), client)?;
+                let tokens = TokenSource::new(auth.clone(), client)?;
                 builder
                     .with_account(&location.account)
                     .with_credentials(Arc::new(IdentityCredential::new(tokens)))

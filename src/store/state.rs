@@ -125,7 +125,10 @@ mod tests {
         state.record_tenant("aaaa-1").unwrap();
         assert_eq!(state.tenant_id.as_deref(), Some("aaaa-1"));
         let refused = state.record_tenant("bbbb-2").unwrap_err();
-        assert!(refused.contains("aaaa-1") && refused.contains("bbbb-2"), "{refused}");
+        assert!(
+            refused.contains("aaaa-1") && refused.contains("bbbb-2"),
+            "{refused}"
+        );
         assert_eq!(state.tenant_id.as_deref(), Some("aaaa-1"));
     }
 

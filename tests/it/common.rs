@@ -257,6 +257,34 @@ pub fn channels_from_store(store: &Path) -> String {
     ])
 }
 
+/// Every built-in report of a store, as CSV files by name.
+pub fn all_reports(store: &Path, out: &Path) -> Vec<(String, String)> {
+    run_ok(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--all",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let mut reports: Vec<(String, String)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(path).unwrap())
+        })
+        .collect();
+    reports.sort();
+    reports
+}
+
+/// Reports from a store read the attempt parts of its batches. Attempts split over batches
+/// (Graph pages imported one at a time) merge, and a store whose batches lack parts (written
+/// by an older ssprlens), some or all, reports the same from its events.
 /// Every file under `dir`, as bytes.
 pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     walkdir::WalkDir::new(dir)

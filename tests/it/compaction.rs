@@ -8,18 +8,25 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::common::{
-    assert_channels, channels_from_store, files_under, run, run_ok, sample, ssprlens, truth,
+    all_reports, assert_channels, channels_from_store, files_under, run, run_ok, sample, ssprlens,
+    truth,
 };
 
-/// A store of the sample's Graph pages, each imported on its own and left uncompacted: many
-/// days hold several batches, some attempts are split over batches.
-fn store_of_pages(dir: &Path) -> PathBuf {
-    let store = dir.join("store");
+/// The sample's Graph pages, in order.
+fn graph_pages() -> Vec<PathBuf> {
     let mut pages: Vec<_> = std::fs::read_dir(sample("shapes/graph"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .collect();
     pages.sort();
+    pages
+}
+
+/// A store of the sample's Graph pages, each imported on its own and left uncompacted: many
+/// days hold several batches, some attempts are split over batches.
+fn store_of_pages(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    let pages = graph_pages();
     for page in &pages {
         run_ok(&[
             "import",
@@ -44,31 +51,6 @@ fn copy_store(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-}
-
-/// Every built-in report of a store as CSV, by name.
-fn reports(store: &Path, out: &Path) -> Vec<(String, String)> {
-    run_ok(&[
-        "report",
-        "--store",
-        store.to_str().unwrap(),
-        "--all",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let mut reports: Vec<(String, String)> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(path).unwrap())
-        })
-        .collect();
-    reports.sort();
-    reports
 }
 
 /// Every id in every events file, sorted, repeats kept; and the files per day.
@@ -159,7 +141,7 @@ fn compaction_changes_the_files_not_the_records_or_the_reports() {
     assert_eq!(once, ids, "the import stored each record once");
     assert!(per_day.iter().any(|&files| files > 1), "{per_day:?}");
     let raw = raw_lines(&store);
-    let before = reports(&store, &dir.path().join("before"));
+    let before = all_reports(&store, &dir.path().join("before"));
     let compacted = dir.path().join("compacted");
     copy_store(&store, &compacted);
 
@@ -184,7 +166,7 @@ fn compaction_changes_the_files_not_the_records_or_the_reports() {
     );
     assert_eq!(raw_lines(&compacted), raw);
     assert!(no_journal(&compacted));
-    assert_eq!(reports(&compacted, &dir.path().join("after")), before);
+    assert_eq!(all_reports(&compacted, &dir.path().join("after")), before);
     assert_channels(
         &channels_from_store(&compacted),
         &truth()["channels"],
@@ -261,11 +243,7 @@ fn compact_takes_a_range_of_days_and_refuses_what_it_cannot_do() {
 fn import_compacts_the_days_it_wrote_into() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let mut pages: Vec<_> = std::fs::read_dir(sample("shapes/graph"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    pages.sort();
+    let pages = graph_pages();
     for page in &pages {
         let (code, _, stderr) = run(&[
             "import",
@@ -294,7 +272,7 @@ fn import_compacts_the_days_it_wrote_into() {
 fn compaction_killed_at_any_step_loses_nothing_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_of_pages(dir.path());
-    let expected = reports(&store, &dir.path().join("expected"));
+    let expected = all_reports(&store, &dir.path().join("expected"));
     assert_channels(
         &expected
             .iter()
@@ -336,7 +314,7 @@ fn compaction_killed_at_any_step_loses_nothing_and_doubles_nothing() {
             "killed at {step} #{nth}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let during = reports(&crashed, &dir.path().join(format!("during-{index}")));
+        let during = all_reports(&crashed, &dir.path().join(format!("during-{index}")));
         assert_eq!(
             during, expected,
             "a reader of the store killed at {step} #{nth}"
@@ -355,7 +333,7 @@ fn compaction_killed_at_any_step_loses_nothing_and_doubles_nothing() {
             "killed at {step} #{nth}"
         );
         assert_eq!(raw_lines(&crashed), raw, "killed at {step} #{nth}");
-        let after = reports(&crashed, &dir.path().join(format!("after-{index}")));
+        let after = all_reports(&crashed, &dir.path().join(format!("after-{index}")));
         assert_eq!(after, expected, "recovered from {step} #{nth}");
     }
 }

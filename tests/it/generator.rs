@@ -43,7 +43,10 @@ fn the_committed_sample_is_what_the_generator_writes() {
 
 /// One `scripts/generate.py big` file of 2,000 attempts: its lines and its truth.
 fn big_file(dir: &Path, name: &str, options: &[&str]) -> (PathBuf, Vec<String>, Vec<u8>) {
-    let (out, truth) = (dir.join(format!("{name}.ndjson")), dir.join(format!("{name}.json")));
+    let (out, truth) = (
+        dir.join(format!("{name}.ndjson")),
+        dir.join(format!("{name}.json")),
+    );
     let status = Command::new("python3")
         .arg(root().join("scripts/generate.py"))
         .args(["big", "--attempts", "2000", "--out"])
@@ -188,13 +191,19 @@ fn assert_full_schema(line: &str) -> bool {
     }
     assert_key_order(line, &GRAPH_FIELDS);
     let initiator = record["initiatedBy"].as_object().unwrap();
-    assert!(initiator.contains_key("app") && initiator.contains_key("user"), "{line}");
+    assert!(
+        initiator.contains_key("app") && initiator.contains_key("user"),
+        "{line}"
+    );
     if let Some(user) = initiator["user"].as_object() {
         assert!(USER_FIELDS.iter().all(|f| user.contains_key(*f)), "{line}");
     }
     for target in record["targetResources"].as_array().unwrap() {
         let target = target.as_object().unwrap();
-        assert!(TARGET_FIELDS.iter().all(|f| target.contains_key(*f)), "{line}");
+        assert!(
+            TARGET_FIELDS.iter().all(|f| target.contains_key(*f)),
+            "{line}"
+        );
     }
     false
 }
@@ -209,13 +218,16 @@ fn every_order_and_schema_of_a_big_file_holds_the_same_records_and_truth() {
     let (_, grouped_lean, truth) = big("grouped-lean", &[]);
     let (_, shuffled_lean, shuffled_lean_truth) = big("shuffled-lean", &["--order", "shuffled"]);
     let full = ["--schema", "full"];
-    let (_, grouped, grouped_truth) = big("grouped", &[&full[..], &["--order", "grouped"]].concat());
+    let (_, grouped, grouped_truth) =
+        big("grouped", &[&full[..], &["--order", "grouped"]].concat());
     let (shuffled_path, shuffled, shuffled_truth) =
         big("shuffled", &[&full[..], &["--order", "shuffled"]].concat());
     let (_, time, time_truth) = big("time", &[&full[..], &["--order", "time"]].concat());
     let chunked = ["--chunk-attempts", "700"];
-    let (_, time_chunked, time_chunked_truth) =
-        big("time-chunked", &[&full[..], &["--order", "time"], &chunked[..]].concat());
+    let (_, time_chunked, time_chunked_truth) = big(
+        "time-chunked",
+        &[&full[..], &["--order", "time"], &chunked[..]].concat(),
+    );
     let (_, shuffled_chunked, shuffled_chunked_truth) = big(
         "shuffled-chunked",
         &[&full[..], &["--order", "shuffled"], &chunked[..]].concat(),
@@ -236,7 +248,10 @@ fn every_order_and_schema_of_a_big_file_holds_the_same_records_and_truth() {
         assert_eq!(sorted(lines), sorted(&grouped));
     }
     assert_eq!(grouped.len(), grouped_lean.len());
-    let audit_logs_rows = grouped.iter().filter(|line| assert_full_schema(line)).count();
+    let audit_logs_rows = grouped
+        .iter()
+        .filter(|line| assert_full_schema(line))
+        .count();
     assert!(
         audit_logs_rows > grouped.len() / 40 && audit_logs_rows < grouped.len() / 10,
         "{audit_logs_rows} AuditLogs rows of {}",
@@ -249,14 +264,24 @@ fn every_order_and_schema_of_a_big_file_holds_the_same_records_and_truth() {
         times.windows(2).filter(|pair| pair[1] > pair[0]).count()
     };
     assert_eq!(rises(&time), 0);
-    assert!((1..=2).contains(&rises(&time_chunked)), "{}", rises(&time_chunked));
+    assert!(
+        (1..=2).contains(&rises(&time_chunked)),
+        "{}",
+        rises(&time_chunked)
+    );
     // An attempt's lines sit close together when grouped, anywhere when shuffled.
-    let (near, far) = (mean_attempt_spread(&grouped), mean_attempt_spread(&shuffled));
+    let (near, far) = (
+        mean_attempt_spread(&grouped),
+        mean_attempt_spread(&shuffled),
+    );
     assert!(near < 300.0, "grouped: {near}");
     assert!(far > shuffled.len() as f64 / 20.0, "shuffled: {far}");
     // Shuffled by chunks of consecutive time (three here): the first lines are all older than the last.
     let tenth = shuffled_chunked.len() / 10;
-    let first = shuffled_chunked[..tenth].iter().map(|l| activity_time(l)).max();
+    let first = shuffled_chunked[..tenth]
+        .iter()
+        .map(|l| activity_time(l))
+        .max();
     let last = shuffled_chunked[shuffled_chunked.len() - tenth..]
         .iter()
         .map(|l| activity_time(l))

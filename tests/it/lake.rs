@@ -40,7 +40,10 @@ fn duckdb(azurite: &Azurite, args: &[&str]) -> String {
     let output = Process::new(python())
         .args(args)
         .current_dir(root())
-        .env("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string())
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        )
         // The delta extension's own object store finds the emulator by these.
         .env("AZURE_STORAGE_USE_EMULATOR", "true")
         .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
@@ -60,39 +63,55 @@ fn lake_query(azurite: &Azurite, sql: &str) -> String {
     std::fs::write(file.path(), sql).unwrap();
     duckdb(
         azurite,
-        &["scripts/lake_report.py", "--lake", LAKE, "--sql", file.path().to_str().unwrap()],
+        &[
+            "scripts/lake_report.py",
+            "--lake",
+            LAKE,
+            "--sql",
+            file.path().to_str().unwrap(),
+        ],
     )
 }
 
-fn publish(azurite: &Azurite, store: &Path, extra: &[&str]) -> (i32, String, String) {
-    let output = ssprlens()
-        .args(["publish", "--store", store.to_str().unwrap(), "--to", LAKE])
-        .args(extra)
+/// `ssprlens publish --quiet` of `store` to the emulator's lake.
+fn publish_command(azurite: &Azurite, store: &Path) -> Process {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
+    command
+        .args([
+            "publish",
+            "--quiet",
+            "--store",
+            store.to_str().unwrap(),
+            "--to",
+            LAKE,
+        ])
         .env("AZURE_STORAGE_USE_EMULATOR", "true")
         .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
         .env_remove("AZURE_TENANT_ID")
-        .output()
-        .expect("ssprlens runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+        .env_remove("SSPRLENS_LOG");
+    command
+}
+
+fn publish(azurite: &Azurite, store: &Path) -> (i32, String, String) {
+    outcome(publish_command(azurite, store))
 }
 
 fn publish_ok(azurite: &Azurite, store: &Path) {
-    let (code, _, stderr) = publish(azurite, store, &[]);
+    let (code, _, stderr) = publish(azurite, store);
     assert_eq!(code, 0, "publish failed: {stderr}");
 }
 
+/// `import` of `input` into `store`, recording `tenant` (`""`: none).
 fn import_as(store: &Path, input: &Path, tenant: &str) {
-    let output = ssprlens()
+    let mut import = ssprlens();
+    import
         .args(["import", "--store", store.to_str().unwrap(), "--input"])
         .arg(input)
-        .args(["--tenant-id", tenant])
-        .env_remove("AZURE_TENANT_ID")
-        .output()
-        .unwrap();
+        .env_remove("AZURE_TENANT_ID");
+    if !tenant.is_empty() {
+        import.args(["--tenant-id", tenant]);
+    }
+    let output = import.output().unwrap();
     assert!(
         matches!(output.status.code(), Some(0 | 4)),
         "import: {}",
@@ -119,7 +138,13 @@ fn rows_and_ids(azurite: &Azurite, table: &str, id: &str, tenant: &str) -> (u64,
             "SELECT COUNT(*) AS n, COUNT(DISTINCT {id}) AS ids FROM {table} WHERE tenant_id = '{tenant}'"
         ),
     );
-    let row: Vec<u64> = csv.lines().nth(1).unwrap().split(',').map(|n| n.parse().unwrap()).collect();
+    let row: Vec<u64> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
     (row[0], row[1])
 }
 
@@ -153,7 +178,13 @@ fn files_and_commits(azurite: &Azurite, table: &str) -> (u64, u64) {
                     (SELECT COUNT(*) FROM glob('{LAKE}/{table}/_delta_log/*.json')) AS commits"
         ),
     );
-    let row: Vec<u64> = csv.lines().nth(1).unwrap().split(',').map(|n| n.parse().unwrap()).collect();
+    let row: Vec<u64> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
     (row[0], row[1])
 }
 
@@ -166,16 +197,26 @@ fn the_sample_tenant_published_reads_back_in_duckdb_and_republishing_adds_only_n
     let (first, second) = split_sample(dir.path(), 0.6);
 
     // A store with no tenant: publish asks for one.
-    import_as_anonymous(&store, &first);
-    let (code, _, stderr) = publish(&azurite, &store, &[]);
+    import_as(&store, &first, "");
+    let (code, _, stderr) = publish(&azurite, &store);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--tenant-id"), "{stderr}");
     // The tenant recorded, a different one refused.
     import_as(&store, &first, TENANT);
-    let (code, _, stderr) = run(&["import", "--store", store.to_str().unwrap(), "--input",
-        first.to_str().unwrap(), "--tenant-id", OTHER_TENANT]);
+    let (code, _, stderr) = run(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--input",
+        first.to_str().unwrap(),
+        "--tenant-id",
+        OTHER_TENANT,
+    ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains(TENANT) && stderr.contains(OTHER_TENANT), "{stderr}");
+    assert!(
+        stderr.contains(TENANT) && stderr.contains(OTHER_TENANT),
+        "{stderr}"
+    );
 
     publish_ok(&azurite, &store);
     assert_days_match_store(&azurite, &store, TENANT);
@@ -184,8 +225,14 @@ fn the_sample_tenant_published_reads_back_in_duckdb_and_republishing_adds_only_n
 
     // Nothing new: no data file written, nothing committed.
     publish_ok(&azurite, &store);
-    assert_eq!(files_and_commits(&azurite, "events"), (events_files, events_commits));
-    assert_eq!(files_and_commits(&azurite, "attempts"), (attempt_files, attempt_commits));
+    assert_eq!(
+        files_and_commits(&azurite, "events"),
+        (events_files, events_commits)
+    );
+    assert_eq!(
+        files_and_commits(&azurite, "attempts"),
+        (attempt_files, attempt_commits)
+    );
 
     // The rest of the export: exactly the new rows are added, every id once.
     import_as(&store, &second, TENANT);
@@ -202,9 +249,20 @@ fn the_sample_tenant_published_reads_back_in_duckdb_and_republishing_adds_only_n
     // ssprlens's own report of the store.
     let lake_channels = duckdb(
         &azurite,
-        &["scripts/lake_report.py", "--lake", LAKE, "--tenant", TENANT, "channels"],
+        &[
+            "scripts/lake_report.py",
+            "--lake",
+            LAKE,
+            "--tenant",
+            TENANT,
+            "channels",
+        ],
     );
-    assert_channels(&lake_channels, &truth["channels"], &["attempts", "completed", "users", "ips"]);
+    assert_channels(
+        &lake_channels,
+        &truth["channels"],
+        &["attempts", "completed", "users", "ips"],
+    );
     let ours = csv_by_first_column(&channels_from_store(&store));
     let theirs = csv_by_first_column(&lake_channels);
     for (channel, row) in &ours {
@@ -212,17 +270,6 @@ fn the_sample_tenant_published_reads_back_in_duckdb_and_republishing_adds_only_n
             assert_eq!(theirs[channel][field], row[field], "{channel} {field}");
         }
     }
-}
-
-/// `import` without a tenant id.
-fn import_as_anonymous(store: &Path, input: &Path) {
-    let output = ssprlens()
-        .args(["import", "--store", store.to_str().unwrap(), "--input"])
-        .arg(input)
-        .env_remove("AZURE_TENANT_ID")
-        .output()
-        .unwrap();
-    assert!(matches!(output.status.code(), Some(0 | 4)));
 }
 
 /// The distinct event ids of the store's own Parquet files.
@@ -252,10 +299,7 @@ fn a_publish_killed_before_its_commit_leaves_the_table_readable_and_the_rerun_co
     import_as(&store, &second, TENANT);
 
     // Dies (SIGABRT, no clean-up) after writing the data files of the events table.
-    let crashed = ssprlens()
-        .args(["publish", "--store", store.to_str().unwrap(), "--to", LAKE])
-        .env("AZURE_STORAGE_USE_EMULATOR", "true")
-        .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
+    let crashed = publish_command(&azurite, &store)
         .env("SSPRLENS_TEST_DIE_BEFORE_COMMIT", "events")
         .output()
         .unwrap();
@@ -282,19 +326,21 @@ fn of_two_publishers_of_one_tenant_the_later_commit_is_refused_and_nothing_doubl
     import_as(&store, &second, TENANT);
     // The first publisher stops between its data files and its commit...
     let release = dir.path().join("release");
-    let mut held = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
-    held.args(["publish", "--quiet", "--store", store.to_str().unwrap(), "--to", LAKE])
-        .env("AZURE_STORAGE_USE_EMULATOR", "true")
-        .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
+    let held = publish_command(&azurite, &store)
         .env(
             "SSPRLENS_TEST_HOLD_BEFORE_COMMIT",
             format!("events:{}", release.display()),
-        );
-    let held = held.stderr(std::process::Stdio::piped()).spawn().unwrap();
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let marker = dir.path().join("release.held");
     let started = std::time::Instant::now();
     while !marker.exists() {
-        assert!(started.elapsed().as_secs() < 60, "the publisher never reached its commit");
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the publisher never reached its commit"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     // ...while a second one replaces the same tenant's days.
@@ -305,7 +351,10 @@ fn of_two_publishers_of_one_tenant_the_later_commit_is_refused_and_nothing_doubl
     assert_eq!(output.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains("another publisher"), "{stderr}");
     let (rows, ids) = rows_and_ids(&azurite, "events", "id", TENANT);
-    assert_eq!((rows, ids), (store_event_count(&store), store_event_count(&store)));
+    assert_eq!(
+        (rows, ids),
+        (store_event_count(&store), store_event_count(&store))
+    );
     assert_days_match_store(&azurite, &store, TENANT);
 }
 
@@ -319,24 +368,24 @@ fn tenants_publish_side_by_side_into_one_lake() {
     import_as(&one, &first, TENANT);
     import_as(&two, &second, OTHER_TENANT);
     // At the same time: a commit of the other tenant is no conflict.
-    let spawn = |store: &Path| {
-        let mut command = Process::new(env!("CARGO_BIN_EXE_ssprlens"));
-        command
-            .args(["publish", "--quiet", "--store", store.to_str().unwrap(), "--to", LAKE])
-            .env("AZURE_STORAGE_USE_EMULATOR", "true")
-            .env("AZURITE_BLOB_STORAGE_URL", &azurite.url)
-            .env_remove("AZURE_TENANT_ID");
-        command.spawn().unwrap()
-    };
-    let (mut a, mut b) = (spawn(&one), spawn(&two));
+    let (mut a, mut b) = (
+        publish_command(&azurite, &one).spawn().unwrap(),
+        publish_command(&azurite, &two).spawn().unwrap(),
+    );
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());
     for (tenant, store) in [(TENANT, &one), (OTHER_TENANT, &two)] {
         assert_days_match_store(&azurite, store, tenant);
         let (rows, ids) = rows_and_ids(&azurite, "events", "id", tenant);
-        assert_eq!((rows, ids), (store_event_count(store), store_event_count(store)));
+        assert_eq!(
+            (rows, ids),
+            (store_event_count(store), store_event_count(store))
+        );
     }
-    let tenants = lake_query(&azurite, "SELECT COUNT(DISTINCT tenant_id) AS n FROM attempts");
+    let tenants = lake_query(
+        &azurite,
+        "SELECT COUNT(DISTINCT tenant_id) AS n FROM attempts",
+    );
     assert_eq!(tenants.lines().nth(1), Some("2"));
 }
 
@@ -376,7 +425,11 @@ fn the_tables_have_the_documented_columns() {
         ("ip_network", "VARCHAR"),
         ("new_ip_for_user", "BOOLEAN"),
     ] {
-        assert_eq!(columns.get(name).map(String::as_str), Some(kind), "{name}: {columns:?}");
+        assert_eq!(
+            columns.get(name).map(String::as_str),
+            Some(kind),
+            "{name}: {columns:?}"
+        );
     }
 }
 
@@ -405,7 +458,14 @@ fn run_publishes_as_the_tenant_it_fetched_from() {
     assert_eq!(state["tenant_id"].as_str(), Some(tenant.as_str()));
     let lake = csv_by_first_column(&duckdb(
         &azurite,
-        &["scripts/lake_report.py", "--lake", LAKE, "--tenant", &tenant, "channels"],
+        &[
+            "scripts/lake_report.py",
+            "--lake",
+            LAKE,
+            "--tenant",
+            &tenant,
+            "channels",
+        ],
     ));
     let written = csv_by_first_column(&std::fs::read_to_string(out.join("channels.csv")).unwrap());
     assert!(!written.is_empty());

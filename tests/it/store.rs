@@ -1,6 +1,8 @@
 //! Export files imported into the history store report like the files themselves.
 
-use super::common::{assert_channels, channels_from_store, import, run, run_ok, sample, truth};
+use super::common::{
+    all_reports, assert_channels, channels_from_store, import, run, run_ok, sample, truth,
+};
 
 #[test]
 fn imported_exports_report_the_ground_truth_and_import_once() {
@@ -35,34 +37,6 @@ fn imported_exports_report_the_ground_truth_and_import_once() {
     assert_channels(&csv, &window["channels"], &["attempts", "completed"]);
 }
 
-/// Every built-in report of a store, as CSV files by name.
-fn all_reports(store: &std::path::Path, out: &std::path::Path) -> Vec<(String, String)> {
-    run_ok(&[
-        "report",
-        "--store",
-        store.to_str().unwrap(),
-        "--all",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let mut reports: Vec<(String, String)> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(path).unwrap())
-        })
-        .collect();
-    reports.sort();
-    reports
-}
-
-/// Reports from a store read the attempt parts of its batches. Attempts split over batches
-/// (Graph pages imported one at a time) merge, and a store whose batches lack parts (written
-/// by an older ssprlens), some or all, reports the same from its events.
 #[test]
 fn reports_from_attempt_parts_equal_reports_from_events() {
     let dir = tempfile::tempdir().unwrap();
