@@ -328,10 +328,11 @@ fn window(selection: &SelectionArgs, now: DateTime<Utc>) -> Result<Window, Error
     Ok(Window { since, until })
 }
 
-/// The default store: `ssprlens` under the user's data directory (`~/.local/share` on Linux).
-pub fn default_store() -> Result<PathBuf, Error> {
-    dirs::data_dir()
-        .map(|dir| dir.join("ssprlens"))
+/// The store given, else the default store: `ssprlens` under the user's data directory
+/// (`~/.local/share` on Linux).
+fn store_or_default(given: Option<PathBuf>) -> Result<PathBuf, Error> {
+    given
+        .or_else(|| dirs::data_dir().map(|dir| dir.join("ssprlens")))
         .ok_or_else(|| {
             Error::Usage("no data directory is known for this user: give --store DIR".into())
         })
@@ -500,10 +501,7 @@ impl FetchConfig {
         now: DateTime<Utc>,
         method: Option<AuthMethod>,
     ) -> Result<Self, Error> {
-        let store = match args.store {
-            Some(dir) => dir,
-            None => default_store()?,
-        };
+        let store = store_or_default(args.store)?;
         let (since, until) = parse_window(args.since.as_deref(), args.until.as_deref(), now)
             .map_err(Error::Usage)?;
         let until = until.unwrap_or(now);
@@ -749,10 +747,7 @@ impl PublishConfig {
     pub fn from_args(args: crate::cli::PublishArgs) -> Result<Self, Error> {
         let timeout = positive_duration(&args.timeout, "--timeout")?;
         Ok(PublishConfig {
-            store: match args.store {
-                Some(dir) => dir,
-                None => default_store()?,
-            },
+            store: store_or_default(args.store)?,
             target: LakeTarget::from_args(&args.to, &args.storage, &args.sign_in, timeout)?,
             tenant_id: args
                 .sign_in
@@ -780,10 +775,7 @@ impl ImportConfig {
             .partition(|input| is_archive_url(input));
         let timeout = positive_duration(&args.timeout, "--timeout")?;
         Ok(ImportConfig {
-            store: match args.store {
-                Some(dir) => dir,
-                None => default_store()?,
-            },
+            store: store_or_default(args.store)?,
             inputs: paths.into_iter().map(PathBuf::from).collect(),
             archive: ArchiveConfig::from_args(&urls, &args.archive, &args.sign_in, timeout)?,
             rejects: args.rejects,
@@ -818,10 +810,7 @@ impl CompactConfig {
             )),
         };
         Ok(CompactConfig {
-            store: match args.store {
-                Some(dir) => dir,
-                None => default_store()?,
-            },
+            store: store_or_default(args.store)?,
             days,
         })
     }
